@@ -1,0 +1,433 @@
+// Tests: tests/defer.rs, tests/conformance/test_defer.rs, tests/defer_model.rs
+
+//! The type-erased heart of a Deferred: its shared state and the chain runner.
+//!
+//! Every `Deferred<T>` that is not simply an already-known value points at one [`Inner`].
+//! Values travel down the chain boxed as `Option<T>` inside a `Box<dyn Any + Send>`; each
+//! typed step (see `deferred.rs`) takes its input out of that slot and, when its output has
+//! the same type, puts the result back into the same allocation. The types are fixed when
+//! the steps are added, so the downcasts here can only fail if this module has a bug.
+//!
+//! # The re-entrancy rule
+//!
+//! No lock is ever held while user code runs: callbacks, cancellers, wakers and the `Drop`
+//! of user values all run after the state's mutex has been released. A callback may
+//! therefore add steps, fire other Deferreds, or cancel, on this or any other Deferred.
+//! Steps added while the chain runs are appended and run after the current one returns.
+//!
+//! # No recursion
+//!
+//! When a step returns a Deferred that has not fired, the outer Deferred records what it is
+//! waiting on and the inner one records the outer it must hand its result to. When the inner
+//! chain finishes, the runner moves the result across and goes on running the outer chain in
+//! the same loop, so a million nested Deferreds use a constant amount of stack
+//! (Twisted #4593). Cancellation walks a waiting chain with a loop for the same reason.
+
+use std::any::Any;
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::task::Waker;
+
+use crate::failure::Failure;
+
+use super::errors::{AlreadyCalledError, CancelledError};
+
+/// A value in flight: an `Option<T>` for the `T` of the step that produced it.
+pub(crate) type Value = Box<dyn Any + Send>;
+
+/// A step's input and output: a value or a Failure.
+pub(crate) type Outcome = Result<Value, Failure>;
+
+/// What a step produced: a result, or an inner Deferred to wait on.
+pub(crate) enum StepOut {
+    Done(Outcome),
+    Chain(Arc<Inner>),
+}
+
+/// One callback/errback pair, already joined into a single function of the outcome.
+pub(crate) type StepFn = Box<dyn FnOnce(Outcome) -> StepOut + Send>;
+
+/// What `cancel()` does before the default `CancelledError`.
+pub(crate) enum CancelHook {
+    /// Twisted's canceller: runs at most once; if the Deferred is still unfired afterwards
+    /// it fails with `CancelledError`.
+    User(Box<dyn FnOnce(&Arc<Inner>) + Send>),
+    /// Replaces cancellation altogether (`DeferredList`, `from_future`): runs on every
+    /// `cancel()` while the Deferred is unfired, and fires nothing by itself.
+    Custom(Arc<dyn Fn(&Arc<Inner>) + Send + Sync>),
+}
+
+pub(crate) struct Inner {
+    state: Mutex<State>,
+    /// Set by anything that must interrupt a running chain between two steps (`pause`).
+    /// The runner reads it after every step instead of taking the lock.
+    interrupt: AtomicBool,
+}
+
+/// The state of one Deferred.
+///
+/// Lifecycle: *unfired* (`called == false`) → *fired* (`called`, `result` set) → the
+/// runner takes `result` out while it runs (`running`) → either *settled* (chain empty,
+/// `result` back in place) or *waiting* (`waiting_on` set, `result` empty until the inner
+/// Deferred hands its result over) → *consumed* when the result is moved to an outer
+/// Deferred, an awaiting task or an aggregate.
+#[derive(Default)]
+struct State {
+    /// The current result. Empty before firing, while the runner holds it, while waiting
+    /// on an inner Deferred, and once consumed.
+    result: Option<Outcome>,
+    /// Entered by the first `callback`/`errback`; never left.
+    called: bool,
+    /// Entered while a runner is executing this chain; left when it stops.
+    running: bool,
+    /// Entered when the result has been moved out; never left.
+    consumed: bool,
+    /// `pause()` minus `unpause()` calls. Steps run only while it is zero.
+    paused: u32,
+    /// Entered when a step returned an unfired Deferred; left when that Deferred hands
+    /// its result over.
+    waiting_on: Option<Weak<Inner>>,
+    /// The outer Deferred waiting on this one, to receive the result when this chain ends.
+    chained_to: Option<Arc<Inner>>,
+    /// Pending callback/errback pairs, in order.
+    chain: VecDeque<StepFn>,
+    canceller: Option<CancelHook>,
+    /// Set by a cancel without a user canceller: the next fire is silently absorbed.
+    suppress_already_called: bool,
+    /// The task awaiting this Deferred, woken when the chain settles.
+    waker: Option<Waker>,
+}
+
+impl State {
+    fn runnable(&self) -> bool {
+        self.result.is_some() && !self.running && self.paused == 0 && self.waiting_on.is_none()
+    }
+}
+
+/// A read-only summary of a Deferred's state, for `Debug` and inspection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Snapshot {
+    pub(crate) called: bool,
+    pub(crate) paused: u32,
+    pub(crate) waiting: bool,
+    pub(crate) pending: usize,
+    pub(crate) has_result: bool,
+    pub(crate) failed: bool,
+    pub(crate) consumed: bool,
+}
+
+impl Inner {
+    pub(crate) fn new(canceller: Option<CancelHook>) -> Arc<Inner> {
+        Arc::new(Inner {
+            state: Mutex::new(State {
+                canceller,
+                ..State::default()
+            }),
+            interrupt: AtomicBool::new(false),
+        })
+    }
+
+    /// A Deferred that has already fired with `outcome` and has no steps.
+    pub(crate) fn fired(outcome: Outcome) -> Arc<Inner> {
+        Arc::new(Inner {
+            state: Mutex::new(State {
+                result: Some(outcome),
+                called: true,
+                ..State::default()
+            }),
+            interrupt: AtomicBool::new(false),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A poisoned lock can only come from a panic inside this module (user code never
+        // runs under the lock); the state is still consistent field by field.
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Appends a step and runs the chain if the Deferred has fired and is not paused.
+    pub(crate) fn push_step(self: &Arc<Self>, step: StepFn) {
+        let mut st = self.lock();
+        st.chain.push_back(step);
+        let runnable = st.runnable();
+        drop(st);
+        if runnable {
+            run(self);
+        }
+    }
+
+    /// `callback`/`errback`: records the result and runs the chain.
+    pub(crate) fn fire(self: &Arc<Self>, outcome: Outcome) -> Result<(), AlreadyCalledError> {
+        let mut st = self.lock();
+        if st.called {
+            if st.suppress_already_called {
+                st.suppress_already_called = false;
+                return Ok(());
+            }
+            return Err(AlreadyCalledError);
+        }
+        st.called = true;
+        st.result = Some(outcome);
+        // Firing drops the canceller, as Twisted does, to break reference cycles.
+        let canceller = st.canceller.take();
+        let runnable = st.runnable();
+        drop(st);
+        drop(canceller);
+        if runnable {
+            run(self);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn pause(&self) {
+        let mut st = self.lock();
+        st.paused += 1;
+        if st.running {
+            self.interrupt.store(true, Ordering::Release);
+        }
+    }
+
+    /// Returns `false` when the Deferred was not paused.
+    pub(crate) fn unpause(self: &Arc<Self>) -> bool {
+        let mut st = self.lock();
+        if st.paused == 0 {
+            return false;
+        }
+        st.paused -= 1;
+        let runnable = st.runnable();
+        drop(st);
+        if runnable {
+            run(self);
+        }
+        true
+    }
+
+    /// Twisted's `cancel()`. Walks down a chain of waiting Deferreds with a loop.
+    pub(crate) fn cancel(self: &Arc<Self>) {
+        let mut current = Arc::clone(self);
+        loop {
+            let mut st = current.lock();
+            if st.called {
+                let inner = st.waiting_on.as_ref().and_then(Weak::upgrade);
+                drop(st);
+                match inner {
+                    Some(inner) => {
+                        current = inner;
+                        continue;
+                    }
+                    None => return,
+                }
+            }
+            let hook = match &st.canceller {
+                Some(CancelHook::Custom(f)) => Some(CancelHook::Custom(Arc::clone(f))),
+                Some(CancelHook::User(_)) => st.canceller.take(),
+                None => None,
+            };
+            if hook.is_none() {
+                st.suppress_already_called = true;
+            }
+            drop(st);
+            match hook {
+                Some(CancelHook::Custom(f)) => {
+                    f(&current);
+                    return;
+                }
+                Some(CancelHook::User(f)) => {
+                    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&current)));
+                    if let Err(payload) = caught {
+                        // A panicking canceller leaves its panic as the Deferred's result
+                        // (Twisted lets the exception escape `cancel()` instead).
+                        let _ = current.fire(Err(Failure::from_panic(payload)));
+                        return;
+                    }
+                }
+                None => {}
+            }
+            // Still unfired after the canceller: fail with CancelledError. An
+            // AlreadyCalledError here only means the canceller fired it.
+            let _ = current.fire(Err(Failure::new(CancelledError)));
+            return;
+        }
+    }
+
+    /// Takes the result out if the chain has settled (fired, idle, nothing pending).
+    /// Otherwise registers `waker` (when given) to be woken once it settles.
+    pub(crate) fn take_settled(&self, waker: Option<&Waker>) -> Option<Outcome> {
+        let mut st = self.lock();
+        if st.runnable() && st.chain.is_empty() {
+            st.consumed = true;
+            return st.result.take();
+        }
+        if let Some(w) = waker {
+            match &st.waker {
+                Some(old) if old.will_wake(w) => {}
+                _ => st.waker = Some(w.clone()),
+            }
+        }
+        None
+    }
+
+    pub(crate) fn set_canceller(&self, hook: CancelHook) {
+        let mut st = self.lock();
+        if !st.called {
+            st.canceller = Some(hook);
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        let st = self.lock();
+        Snapshot {
+            called: st.called,
+            paused: st.paused,
+            waiting: st.waiting_on.is_some(),
+            pending: st.chain.len(),
+            has_result: st.result.is_some(),
+            failed: matches!(st.result, Some(Err(_))),
+            consumed: st.consumed,
+        }
+    }
+
+    /// Runs `f` on the settled value without taking it out (inspection).
+    pub(crate) fn with_result<R>(&self, f: impl FnOnce(Option<&Outcome>) -> R) -> R {
+        let st = self.lock();
+        if st.running || st.waiting_on.is_some() {
+            return f(None);
+        }
+        f(st.result.as_ref())
+    }
+
+    /// The Deferred this one waits on, if any (for `Debug`).
+    pub(crate) fn waiting_on(&self) -> Option<Arc<Inner>> {
+        self.lock().waiting_on.as_ref().and_then(Weak::upgrade)
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let st = self.state.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(Err(failure)) = st.result.take() {
+            crate::log::unhandled_in_deferred(&failure);
+        }
+    }
+}
+
+impl fmt::Debug for Inner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<Deferred at {:p}>", self)
+    }
+}
+
+/// Runs `start`'s chain, then every outer chain that was waiting on it, in one loop.
+pub(crate) fn run(start: &Arc<Inner>) {
+    let mut next = run_one(start);
+    while let Some(outer) = next {
+        next = run_one(&outer);
+    }
+}
+
+/// Runs one chain until it ends, pauses or waits. Returns the outer Deferred to continue
+/// with when this chain ended and handed its result over.
+fn run_one(current: &Arc<Inner>) -> Option<Arc<Inner>> {
+    let mut st = current.lock();
+    if !st.runnable() {
+        return None;
+    }
+    let mut result = st.result.take().expect("invariant: runnable implies a result");
+    st.running = true;
+    current.interrupt.store(false, Ordering::Relaxed);
+    let mut local = std::mem::take(&mut st.chain);
+    drop(st);
+    loop {
+        let Some(step) = local.pop_front() else {
+            // Pick up steps appended while this batch ran (re-entrant add_callback).
+            let mut st = current.lock();
+            if st.chain.is_empty() {
+                return finish(st, result);
+            }
+            local = std::mem::take(&mut st.chain);
+            continue;
+        };
+        match step(result) {
+            StepOut::Done(out) => result = out,
+            StepOut::Chain(inner) => match chain_to(current, &inner) {
+                Some(out) => result = out,
+                None => {
+                    // Now waiting: keep the remaining steps in front of any added later.
+                    let mut st = current.lock();
+                    if let Some(out) = st.result.take() {
+                        // The inner Deferred finished on another thread in the meantime.
+                        st.waiting_on = None;
+                        drop(st);
+                        result = out;
+                        continue;
+                    }
+                    restore(&mut st, local);
+                    st.running = false;
+                    return None;
+                }
+            },
+        }
+        if current.interrupt.load(Ordering::Acquire) {
+            let mut st = current.lock();
+            if st.paused > 0 {
+                restore(&mut st, local);
+                st.result = Some(result);
+                st.running = false;
+                return None;
+            }
+            current.interrupt.store(false, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Puts unrun steps back in front of the ones appended meanwhile.
+fn restore(st: &mut State, mut local: VecDeque<StepFn>) {
+    if local.is_empty() {
+        return;
+    }
+    local.append(&mut st.chain);
+    st.chain = local;
+}
+
+/// The chain ran out of steps: hand the result to the waiting outer Deferred, or keep it
+/// and wake the task awaiting it.
+fn finish(mut st: MutexGuard<'_, State>, result: Outcome) -> Option<Arc<Inner>> {
+    st.running = false;
+    if let Some(outer) = st.chained_to.take() {
+        st.consumed = true;
+        drop(st);
+        let mut ost = outer.lock();
+        ost.result = Some(result);
+        let outer_running = ost.running;
+        if !outer_running {
+            ost.waiting_on = None;
+        }
+        drop(ost);
+        // A running outer is between its step and re-checking: it picks the result up.
+        return (!outer_running).then_some(outer);
+    }
+    st.result = Some(result);
+    let waker = st.waker.take();
+    drop(st);
+    if let Some(w) = waker {
+        w.wake();
+    }
+    None
+}
+
+/// A step returned `inner`: take its result now if it has settled, otherwise make
+/// `current` wait on it. Returns the result when it could be taken at once.
+fn chain_to(current: &Arc<Inner>, inner: &Arc<Inner>) -> Option<Outcome> {
+    let mut ist = inner.lock();
+    if ist.runnable() && ist.chain.is_empty() {
+        ist.consumed = true;
+        return ist.result.take();
+    }
+    ist.chained_to = Some(Arc::clone(current));
+    drop(ist);
+    let mut st = current.lock();
+    st.waiting_on = Some(Arc::downgrade(inner));
+    None
+}

@@ -1,0 +1,213 @@
+// Tests: tests/defer_future.rs, tests/conformance/test_defer.rs (inlineCallbacks cases)
+
+//! `Deferred::from_future`: Twisted's `ensureDeferred` / `inlineCallbacks` for async code.
+//!
+//! The future is driven by its own waker, not by a runtime: it is polled at once, inside
+//! `from_future`, and again inside `wake()`, on whichever thread wakes it. A Deferred it
+//! awaits wakes it from the Deferred's chain runner, so the async code resumes
+//! synchronously inside the `callback()` that fired that Deferred, exactly as an
+//! `inlineCallbacks` generator resumes inside `callback()` in Twisted.
+//!
+//! While the future is polled, every Deferred that answers `Pending` is noted in a
+//! thread-local list, so that cancelling the outer Deferred can cancel what the future is
+//! waiting on; the `CancelledError` then arrives at that `.await`.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::task::{Context, Poll, Wake, Waker};
+
+use crate::failure::Failure;
+
+use super::core::{CancelHook, Inner};
+use super::deferred::{Deferred, Resolver};
+use super::errors::CancelledError;
+
+thread_local! {
+    /// The Deferreds found pending during the poll of the innermost driver on this thread.
+    static AWAITING: RefCell<Option<Vec<Weak<Inner>>>> = const { RefCell::new(None) };
+}
+
+/// Called by `Deferred::poll` when it answers `Pending`.
+pub(crate) fn note_awaiting(inner: &Arc<Inner>) {
+    let _ = AWAITING.try_with(|a| {
+        if let Some(list) = a.borrow_mut().as_mut() {
+            list.push(Arc::downgrade(inner));
+        }
+    });
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = Result<T, Failure>> + Send>>;
+
+/// The driver's state machine.
+enum Phase<T> {
+    /// Not being polled; holds the future until the next wake.
+    Idle(BoxFuture<T>),
+    /// Being polled right now; the future is out on the polling thread's stack.
+    Polling,
+    /// Woken while being polled: the poller polls again before going idle.
+    Notified,
+    /// Finished, failed, or cancelled; the future has been dropped.
+    Done,
+}
+
+struct Driver<T> {
+    phase: Mutex<Phase<T>>,
+    awaiting: Mutex<Vec<Weak<Inner>>>,
+    resolver: Resolver<T>,
+}
+
+impl<T: Send + 'static> Driver<T> {
+    fn phase(&self) -> MutexGuard<'_, Phase<T>> {
+        self.phase.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn awaiting(&self) -> MutexGuard<'_, Vec<Weak<Inner>>> {
+        self.awaiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Polls the future until it is pending with no wake-up missed, or done.
+    fn drive(self: &Arc<Self>) {
+        let mut fut = {
+            let mut phase = self.phase();
+            match std::mem::replace(&mut *phase, Phase::Polling) {
+                Phase::Idle(fut) => fut,
+                Phase::Polling | Phase::Notified => {
+                    *phase = Phase::Notified;
+                    return;
+                }
+                Phase::Done => {
+                    *phase = Phase::Done;
+                    return;
+                }
+            }
+        };
+        let waker = Waker::from(Arc::clone(self));
+        let mut cx = Context::from_waker(&waker);
+        loop {
+            let outer = AWAITING.with(|a| a.borrow_mut().replace(Vec::new()));
+            let polled = catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(&mut cx)));
+            let noted = AWAITING.with(|a| std::mem::replace(&mut *a.borrow_mut(), outer));
+            let out = match polled {
+                Ok(Poll::Pending) => {
+                    *self.awaiting() = noted.unwrap_or_default();
+                    let mut phase = self.phase();
+                    match &*phase {
+                        Phase::Notified => {
+                            *phase = Phase::Polling;
+                            continue;
+                        }
+                        Phase::Done => return,
+                        _ => {
+                            *phase = Phase::Idle(fut);
+                            return;
+                        }
+                    }
+                }
+                Ok(Poll::Ready(out)) => out,
+                Err(payload) => Err(Failure::from_panic(payload)),
+            };
+            *self.phase() = Phase::Done;
+            self.awaiting().clear();
+            drop(fut);
+            // AlreadyCalled only when a cancel already failed the Deferred.
+            let _ = self.resolver.resolve(out);
+            return;
+        }
+    }
+
+    /// Cancels what the future awaits; with nothing to cancel, fails the Deferred with
+    /// `CancelledError` and drops the future.
+    fn cancel(&self) {
+        let awaited: Vec<Arc<Inner>> = self.awaiting().iter().filter_map(Weak::upgrade).collect();
+        if awaited.is_empty() {
+            let old = std::mem::replace(&mut *self.phase(), Phase::Done);
+            drop(old);
+            let _ = self.resolver.errback(CancelledError);
+            return;
+        }
+        for inner in awaited {
+            inner.cancel();
+        }
+    }
+}
+
+impl<T: Send + 'static> Wake for Driver<T> {
+    fn wake(self: Arc<Self>) {
+        self.drive();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.drive();
+    }
+}
+
+impl<T: Send + 'static> Deferred<T> {
+    /// Runs an async computation as a Deferred: Twisted's `ensureDeferred` and
+    /// `Deferred.fromCoroutine`, and the way to write `inlineCallbacks` code.
+    ///
+    /// The future runs at once, inside this call, up to its first `.await` that is not
+    /// ready, as an `inlineCallbacks` generator runs up to its first unfired `yield`. It is
+    /// resumed on the thread that wakes it: when it awaits a Deferred, inside the
+    /// `callback()` that fires that Deferred. Its output fires the returned Deferred; a
+    /// panic becomes a failure.
+    ///
+    /// Cancelling the returned Deferred cancels the Deferred the future is awaiting; the
+    /// `CancelledError` (or whatever that Deferred's canceller produced) arrives at the
+    /// `.await`, where the async code may recover. If the future is not awaiting a
+    /// Deferred, the returned Deferred fails with `CancelledError` and the future is
+    /// dropped.
+    ///
+    /// Awaiting Tokio resources (sleeps, sockets) inside works when the waking happens on
+    /// a thread inside the runtime, as it does for the reactor.
+    ///
+    /// ```
+    /// use tokio_twisted::defer::{CancelledError, Deferred};
+    /// use tokio_twisted::failure::Failure;
+    ///
+    /// let (inner, r) = Deferred::<i32>::new();
+    /// let d = Deferred::from_future(async move {
+    ///     let x = inner.await?;
+    ///     Ok::<_, Failure>(x * 2)
+    /// });
+    /// assert!(!d.called());
+    /// r.callback(21).unwrap(); // the async block resumes right here
+    /// assert_eq!(d.result().unwrap().unwrap(), 42);
+    ///
+    /// // Cancellation reaches the await point, where it can be handled.
+    /// let (inner, _r) = Deferred::<i32>::new();
+    /// let d = Deferred::from_future(async move {
+    ///     match inner.await {
+    ///         Err(f) if f.check::<CancelledError>() => Ok::<_, Failure>(-1),
+    ///         other => other,
+    ///     }
+    /// });
+    /// d.cancel();
+    /// assert_eq!(d.result().unwrap().unwrap(), -1);
+    /// ```
+    #[doc(alias = "ensureDeferred")]
+    #[doc(alias = "fromCoroutine")]
+    #[doc(alias = "inlineCallbacks")]
+    pub fn from_future<F>(future: F) -> Deferred<T>
+    where
+        F: Future<Output = Result<T, Failure>> + Send + 'static,
+    {
+        let (d, resolver) = Deferred::new();
+        let driver = Arc::new(Driver {
+            phase: Mutex::new(Phase::Idle(Box::pin(future))),
+            awaiting: Mutex::new(Vec::new()),
+            resolver,
+        });
+        let weak = Arc::downgrade(&driver);
+        let mut d = d;
+        d.inner().set_canceller(CancelHook::Custom(Arc::new(move |_inner: &Arc<Inner>| {
+            if let Some(driver) = weak.upgrade() {
+                driver.cancel();
+            }
+        })));
+        driver.drive();
+        d
+    }
+}

@@ -1,0 +1,906 @@
+// Tests: tests/defer.rs, tests/conformance/test_defer.rs, tests/defer_model.rs
+
+//! `Deferred<T>`, its firing handle `Resolver<T>`, and what a step may return.
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use crate::failure::Failure;
+
+use super::core::{CancelHook, Inner, Outcome as Erased, StepOut, Value};
+use super::errors::{AlreadyCalledError, NotPausedError};
+
+/// A result that will arrive later, with a chain of callbacks and errbacks to process it:
+/// Twisted's `Deferred`, statically typed.
+///
+/// Create one with [`Deferred::new`], which also hands back the [`Resolver`] that fires it,
+/// or with [`succeed`], [`fail`], [`maybe_deferred`] or [`Deferred::from_future`].
+///
+/// Callbacks run synchronously, on the thread that fires the Deferred, in the order they
+/// were added, exactly as in Twisted. Adding a step consumes the handle and returns a new
+/// one typed by what the step produces, so a type error is a compile error. A step returns
+/// an [`IntoOutcome`]: `Ok(value)`, `Err(failure)` (or `?`), `()`, another `Deferred`, or an
+/// [`Outcome`]. A Deferred returned by a step pauses the chain until it fires, and its
+/// result continues down this chain.
+///
+/// A `Deferred<T>` is also a [`Future`] with `Output = Result<T, Failure>`: awaiting it
+/// consumes its result, from any task of any runtime.
+///
+/// ```
+/// use tokio_twisted::defer::Deferred;
+/// use tokio_twisted::failure::Failure;
+///
+/// let (d, resolver) = Deferred::<i32>::new();
+/// let d = d
+///     .add_callback(|x| Ok(x + 1))
+///     .add_callback(|x| if x > 3 { Err(Failure::msg("too big")) } else { Ok(x * 10) })
+///     .add_errback(|f| {
+///         assert_eq!(f.error_message(), "too big");
+///         Ok(-1)
+///     });
+/// resolver.callback(3).unwrap();
+/// assert_eq!(d.result().unwrap().unwrap(), -1);
+/// ```
+#[doc(alias = "twisted.internet.defer.Deferred")]
+#[must_use = "a Deferred does nothing unless callbacks are added, it is awaited, or it is kept until it fires"]
+pub struct Deferred<T> {
+    repr: Repr<T>,
+}
+
+enum Repr<T> {
+    /// Already succeeded with this value, with nothing pending: no shared state needed.
+    Ready(T),
+    /// Everything else.
+    Shared(Arc<Inner>, PhantomData<fn() -> T>),
+    /// The value was taken by awaiting.
+    Taken,
+}
+
+/// The firing half of a [`Deferred`]: Twisted's `d.callback` and `d.errback`.
+///
+/// It is `Clone + Send + Sync`, typed by the Deferred's input, so it can be handed to
+/// another thread or a timer; the first fire wins and every later one returns
+/// [`AlreadyCalledError`]. Callbacks run on the thread that fires.
+///
+/// ```
+/// use tokio_twisted::defer::Deferred;
+///
+/// let (d, r) = Deferred::<&str>::new();
+/// let d = d.add_callback(|s| Ok(s.len()));
+/// std::thread::spawn(move || r.callback("hello").unwrap()).join().unwrap();
+/// assert_eq!(d.result().unwrap().unwrap(), 5);
+/// ```
+pub struct Resolver<T> {
+    inner: Arc<Inner>,
+    _t: PhantomData<fn(T)>,
+}
+
+/// What a step (callback or errback) produces: a value, a failure, or a Deferred to wait
+/// on. Return it when different branches of one step produce different kinds.
+///
+/// ```
+/// use tokio_twisted::defer::{succeed, Deferred, Outcome};
+///
+/// let cache_hit = false;
+/// let d = succeed(2).add_callback(move |x| {
+///     if cache_hit { Outcome::Value(x) } else { Outcome::Deferred(succeed(x * 2)) }
+/// });
+/// assert_eq!(d.result().unwrap().unwrap(), 4);
+/// ```
+pub enum Outcome<U> {
+    /// Continue down the callback path with this value.
+    Value(U),
+    /// Switch to the errback path.
+    Failure(Failure),
+    /// Pause the chain until this Deferred fires, then continue with its result.
+    Deferred(Deferred<U>),
+}
+
+/// Anything a callback or errback may return: `Result<U, Failure>`, `()`, a
+/// [`Deferred<U>`], or an [`Outcome<U>`].
+///
+/// ```
+/// use tokio_twisted::defer::{succeed, IntoOutcome};
+///
+/// fn step(x: i32) -> impl IntoOutcome<i32> { succeed(x + 1) }
+/// assert_eq!(succeed(1).add_callback(step).result().unwrap().unwrap(), 2);
+/// ```
+pub trait IntoOutcome<U> {
+    /// Converts into an [`Outcome`].
+    fn into_outcome(self) -> Outcome<U>;
+}
+
+impl<U: fmt::Debug + 'static> fmt::Debug for Outcome<U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Value(v) => f.debug_tuple("Value").field(v).finish(),
+            Outcome::Failure(e) => f.debug_tuple("Failure").field(e).finish(),
+            Outcome::Deferred(_) => f.write_str("Deferred(..)"),
+        }
+    }
+}
+
+impl<U> IntoOutcome<U> for Outcome<U> {
+    fn into_outcome(self) -> Outcome<U> {
+        self
+    }
+}
+
+impl<U> IntoOutcome<U> for Result<U, Failure> {
+    fn into_outcome(self) -> Outcome<U> {
+        match self {
+            Ok(v) => Outcome::Value(v),
+            Err(f) => Outcome::Failure(f),
+        }
+    }
+}
+
+impl<U> IntoOutcome<U> for Deferred<U> {
+    fn into_outcome(self) -> Outcome<U> {
+        Outcome::Deferred(self)
+    }
+}
+
+impl IntoOutcome<()> for () {
+    fn into_outcome(self) -> Outcome<()> {
+        Outcome::Value(())
+    }
+}
+
+/// Takes the typed value out of a chain slot.
+fn take<T: 'static>(slot: &mut Value) -> T {
+    slot.downcast_mut::<Option<T>>()
+        .and_then(Option::take)
+        .expect("invariant: a chain value has the type its step was added with")
+}
+
+/// Puts a typed value into a chain slot, reusing the allocation when the type is unchanged.
+fn put<U: Send + 'static>(mut slot: Value, value: U) -> Value {
+    if let Some(s) = slot.downcast_mut::<Option<U>>() {
+        *s = Some(value);
+        slot
+    } else {
+        Box::new(Some(value))
+    }
+}
+
+fn boxed<U: Send + 'static>(value: U) -> Value {
+    Box::new(Some(value))
+}
+
+/// Runs user code, turning a panic into a Failure.
+fn guarded<U>(f: impl FnOnce() -> Outcome<U>) -> Outcome<U> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| Outcome::Failure(Failure::from_panic(p)))
+}
+
+/// Lowers a typed outcome into the chain's erased form.
+fn lower<U: Send + 'static>(slot: Option<Value>, out: Outcome<U>) -> StepOut {
+    match out {
+        Outcome::Value(v) => StepOut::Done(Ok(match slot {
+            Some(slot) => put(slot, v),
+            None => boxed(v),
+        })),
+        Outcome::Failure(f) => StepOut::Done(Err(f)),
+        Outcome::Deferred(d) => match d.repr {
+            Repr::Ready(v) => StepOut::Done(Ok(match slot {
+                Some(slot) => put(slot, v),
+                None => boxed(v),
+            })),
+            Repr::Shared(inner, _) => StepOut::Chain(inner),
+            Repr::Taken => StepOut::Done(Err(consumed_failure())),
+        },
+    }
+}
+
+fn consumed_failure() -> Failure {
+    Failure::msg("the deferred's result was already consumed")
+}
+
+impl<T: Send + 'static> Deferred<T> {
+    /// A new, unfired Deferred and the [`Resolver`] that fires it.
+    ///
+    /// ```
+    /// use tokio_twisted::defer::Deferred;
+    ///
+    /// let (d, r) = Deferred::new();
+    /// assert!(!d.called());
+    /// r.callback(3).unwrap();
+    /// assert!(d.called());
+    /// assert_eq!(d.result().unwrap().unwrap(), 3);
+    /// ```
+    #[allow(clippy::new_ret_no_self, reason = "a Deferred is born together with its firing handle")]
+    pub fn new() -> (Deferred<T>, Resolver<T>) {
+        let inner = Inner::new(None);
+        (Deferred::shared(Arc::clone(&inner)), Resolver::from_inner(inner))
+    }
+
+    /// A new Deferred with a canceller: Twisted's `Deferred(canceller)`.
+    ///
+    /// [`cancel`](Self::cancel) on the unfired Deferred calls `canceller` once with the
+    /// Deferred's resolver. If the canceller does not fire it, the Deferred fails with
+    /// [`CancelledError`](super::CancelledError); if it does, its result stands and no
+    /// `CancelledError` is produced.
+    ///
+    /// ```
+    /// use tokio_twisted::defer::Deferred;
+    ///
+    /// let (d, _r) = Deferred::<&str>::with_canceller(|r| r.callback("stopped politely").unwrap());
+    /// d.cancel();
+    /// assert_eq!(d.result().unwrap().unwrap(), "stopped politely");
+    /// ```
+    pub fn with_canceller<F>(canceller: F) -> (Deferred<T>, Resolver<T>)
+    where
+        F: FnOnce(&Resolver<T>) + Send + 'static,
+    {
+        let hook = CancelHook::User(Box::new(move |inner: &Arc<Inner>| {
+            canceller(&Resolver::from_inner(Arc::clone(inner)));
+        }));
+        let inner = Inner::new(Some(hook));
+        (Deferred::shared(Arc::clone(&inner)), Resolver::from_inner(inner))
+    }
+
+    pub(crate) fn shared(inner: Arc<Inner>) -> Self {
+        Deferred {
+            repr: Repr::Shared(inner, PhantomData),
+        }
+    }
+
+    pub(crate) fn from_outcome(out: Result<T, Failure>) -> Self {
+        match out {
+            Ok(v) => Deferred { repr: Repr::Ready(v) },
+            Err(f) => Deferred::shared(Inner::fired(Err(f))),
+        }
+    }
+
+    /// The shared state, created on demand for a ready value.
+    pub(crate) fn inner(&mut self) -> &Arc<Inner> {
+        if let Repr::Ready(_) | Repr::Taken = self.repr {
+            let old = std::mem::replace(&mut self.repr, Repr::Taken);
+            let out = match old {
+                Repr::Ready(v) => Ok(boxed(v)),
+                _ => Err(consumed_failure()),
+            };
+            self.repr = Repr::Shared(Inner::fired(out), PhantomData);
+        }
+        match &self.repr {
+            Repr::Shared(inner, _) => inner,
+            _ => unreachable!("invariant: converted to shared just above"),
+        }
+    }
+
+    /// Adds a callback/errback pair: Twisted's `addCallbacks`.
+    ///
+    /// `callback` runs if the chain is on the success path when this pair is reached,
+    /// `errback` if it is on the failure path. Either may switch paths. If the Deferred has
+    /// already fired and is not paused, the step runs now, before this returns.
+    ///
+    /// ```
+    /// use tokio_twisted::defer::{fail, succeed};
+    /// use tokio_twisted::failure::Failure;
+    ///
+    /// let ok = succeed(2).add_callbacks(|x| Ok(x * 2), |_f| Ok(0));
+    /// assert_eq!(ok.result().unwrap().unwrap(), 4);
+    /// let recovered = fail::<i32>(Failure::msg("x")).add_callbacks(|x| Ok(x * 2), |_f| Ok(0));
+    /// assert_eq!(recovered.result().unwrap().unwrap(), 0);
+    /// ```
+    #[doc(alias = "addCallbacks")]
+    pub fn add_callbacks<U, R1, R2, F, E>(self, callback: F, errback: E) -> Deferred<U>
+    where
+        U: Send + 'static,
+        R1: IntoOutcome<U>,
+        R2: IntoOutcome<U>,
+        F: FnOnce(T) -> R1 + Send + 'static,
+        E: FnOnce(Failure) -> R2 + Send + 'static,
+    {
+        self.step(move |r| match r {
+            Ok(v) => guarded(|| callback(v).into_outcome()),
+            Err(f) => guarded(|| errback(f).into_outcome()),
+        })
+    }
+
+    /// Adds a callback, with a pass-through errback: Twisted's `addCallback`.
+    ///
+    /// ```
+    /// use tokio_twisted::defer::{fail, succeed};
+    /// use tokio_twisted::failure::Failure;
+    ///
+    /// assert_eq!(succeed(3).add_callback(|x| Ok(x + 1)).result().unwrap().unwrap(), 4);
+    /// // On the failure path the callback is skipped.
+    /// let d = fail::<i32>(Failure::msg("no")).add_callback(|x| Ok(x + 1));
+    /// assert!(d.result().unwrap().is_err());
+    /// # tokio_twisted::testing::failure_result_of(d);
+    /// ```
+    #[doc(alias = "addCallback")]
+    pub fn add_callback<U, R, F>(self, callback: F) -> Deferred<U>
+    where
+        U: Send + 'static,
+        R: IntoOutcome<U>,
+        F: FnOnce(T) -> R + Send + 'static,
+    {
+        match self.repr {
+            Repr::Ready(v) => Deferred::lift_step(guarded(|| callback(v).into_outcome())),
+            Repr::Shared(inner, _) => {
+                inner.push_step(Box::new(move |r: Erased| match r {
+                    Ok(mut slot) => {
+                        let v = take::<T>(&mut slot);
+                        lower(Some(slot), guarded(|| callback(v).into_outcome()))
+                    }
+                    Err(f) => StepOut::Done(Err(f)),
+                }));
+                Deferred::shared(inner)
+            }
+            Repr::Taken => Deferred::from_outcome(Err(consumed_failure())),
+        }
+    }
+
+    /// Adds an errback, with a pass-through callback: Twisted's `addErrback`.
+    ///
+    /// An errback that returns `Ok` switches the chain back to the success path; one that
+    /// returns `Err` (for instance through [`Failure::trap`] and `?`) passes a failure on.
+    ///
+    /// ```
+    /// use tokio_twisted::defer::{fail, succeed, CancelledError};
+    /// use tokio_twisted::failure::Failure;
+    ///
+    /// let d = fail::<i32>(Failure::new(CancelledError)).add_errback(|f| {
+    ///     f.trap::<CancelledError>()?;
+    ///     Ok(0)
+    /// });
+    /// assert_eq!(d.result().unwrap().unwrap(), 0);
+    /// // On the success path the errback is skipped.
+    /// assert_eq!(succeed(5).add_errback(|_f| Ok(0)).result().unwrap().unwrap(), 5);
+    /// ```
+    #[doc(alias = "addErrback")]
+    pub fn add_errback<R, E>(self, errback: E) -> Deferred<T>
+    where
+        R: IntoOutcome<T>,
+        E: FnOnce(Failure) -> R + Send + 'static,
+    {
+        match self.repr {
+            Repr::Ready(v) => Deferred {
+                repr: Repr::Ready(v),
+            },
+            Repr::Shared(inner, _) => {
+                inner.push_step(Box::new(move |r: Erased| match r {
+                    Ok(slot) => StepOut::Done(Ok(slot)),
+                    Err(f) => lower::<T>(None, guarded(|| errback(f).into_outcome())),
+                }));
+                Deferred::shared(inner)
+            }
+            Repr::Taken => Deferred::from_outcome(Err(consumed_failure())),
+        }
+    }
+
+    /// Adds one function for both paths: Twisted's `addBoth`.
+    ///
+    /// ```
+    /// use tokio_twisted::defer::{fail, succeed};
+    /// use tokio_twisted::failure::Failure;
+    ///
+    /// let describe = |r: Result<i32, Failure>| Ok(format!("{r:?}").starts_with("Ok"));
+    /// assert!(succeed(1).add_both(describe).result().unwrap().unwrap());
+    /// assert!(!fail::<i32>(Failure::msg("x")).add_both(describe).result().unwrap().unwrap());
+    /// ```
+    #[doc(alias = "addBoth")]
+    pub fn add_both<U, R, F>(self, f: F) -> Deferred<U>
+    where
+        U: Send + 'static,
+        R: IntoOutcome<U>,
+        F: FnOnce(Result<T, Failure>) -> R + Send + 'static,
+    {
+        self.step(move |r| guarded(|| f(r).into_outcome()))
+    }
+
+    /// Adds a step that sees the whole result; the shared body of the `add_*` methods.
+    fn step<U, S>(self, s: S) -> Deferred<U>
+    where
+        U: Send + 'static,
+        S: FnOnce(Result<T, Failure>) -> Outcome<U> + Send + 'static,
+    {
+        match self.repr {
+            Repr::Ready(v) => Deferred::lift_step(s(Ok(v))),
+            Repr::Shared(inner, _) => {
+                inner.push_step(Box::new(move |r: Erased| match r {
+                    Ok(mut slot) => {
+                        let v = take::<T>(&mut slot);
+                        lower(Some(slot), s(Ok(v)))
+                    }
+                    Err(f) => lower(None, s(Err(f))),
+                }));
+                Deferred::shared(inner)
+            }
+            Repr::Taken => Deferred::lift_step(s(Err(consumed_failure()))),
+        }
+    }
+
+    /// Twisted's `chainDeferred`: when this Deferred fires, fire `other` with the same
+    /// result. This Deferred's own result is consumed (it becomes `()`).
+    ///
+    /// ```
+    /// use tokio_twisted::defer::{succeed, Deferred};
+    ///
+    /// let (d2, r2) = Deferred::<i32>::new();
+    /// let _done = succeed(7).chain_deferred(r2);
+    /// assert_eq!(d2.result().unwrap().unwrap(), 7);
+    /// ```
+    #[doc(alias = "chainDeferred")]
+    pub fn chain_deferred(self, other: Resolver<T>) -> Deferred<()> {
+        self.add_both(move |r| match other.resolve(r) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(Failure::new(e)),
+        })
+    }
+
+    /// Stops callbacks from running until a matching [`unpause`](Self::unpause).
+    /// Pauses nest.
+    ///
+    /// ```
+    /// use tokio_twisted::defer::Deferred;
+    ///
+    /// let (mut d, r) = Deferred::<i32>::new();
+    /// d.pause();
+    /// r.callback(1).unwrap();
+    /// let mut d = d.add_callback(|x| Ok(x + 1));
+    /// assert_eq!(d.pending_callbacks(), 1);
+    /// d.unpause().unwrap();
+    /// assert_eq!(d.result().unwrap().unwrap(), 2);
+    /// ```
+    pub fn pause(&mut self) {
+        self.inner().pause();
+    }
+
+    /// Undoes one [`pause`](Self::pause); when the last pause is undone and the Deferred
+    /// has fired, the pending callbacks run now.
+    ///
+    /// # Errors
+    ///
+    /// [`NotPausedError`] if the Deferred is not paused (Twisted would silently drive its
+    /// counter negative and leave the Deferred stuck).
+    ///
+    /// ```
+    /// use tokio_twisted::defer::{succeed, NotPausedError};
+    ///
+    /// let mut d = succeed(1);
+    /// assert_eq!(d.unpause(), Err(NotPausedError));
+    /// d.pause();
+    /// assert_eq!(d.unpause(), Ok(()));
+    /// ```
+    pub fn unpause(&mut self) -> Result<(), NotPausedError> {
+        match &self.repr {
+            Repr::Ready(_) | Repr::Taken => Err(NotPausedError),
+            Repr::Shared(inner, _) => {
+                if inner.unpause() {
+                    Ok(())
+                } else {
+                    Err(NotPausedError)
+                }
+            }
+        }
+    }
+
+    /// Cancels the Deferred, with Twisted's rules.
+    ///
+    /// - Unfired, with a canceller: the canceller runs (at most once, however often
+    ///   `cancel` is called). If it did not fire the Deferred, it fails with
+    ///   [`CancelledError`](super::CancelledError).
+    /// - Unfired, without a canceller: it fails with `CancelledError`, and exactly one
+    ///   later `callback`/`errback` is silently absorbed.
+    /// - Fired, but waiting on a Deferred a callback returned: that one is cancelled.
+    /// - Fired and not waiting: nothing happens.
+    ///
+    /// ```
+    /// use tokio_twisted::defer::{CancelledError, Deferred};
+    ///
+    /// let (d, r) = Deferred::<i32>::new();
+    /// d.cancel();
+    /// assert_eq!(r.callback(1), Ok(())); // absorbed
+    /// assert!(r.callback(2).is_err()); // AlreadyCalledError
+    /// assert!(tokio_twisted::testing::failure_result_of(d).check::<CancelledError>());
+    /// ```
+    pub fn cancel(&self) {
+        if let Repr::Shared(inner, _) = &self.repr {
+            inner.cancel();
+        }
+    }
+
+    /// Whether the Deferred has fired (Twisted's `called`).
+    ///
+    /// ```
+    /// use tokio_twisted::defer::{succeed, Deferred};
+    ///
+    /// assert!(succeed(1).called());
+    /// assert!(!Deferred::<i32>::new().0.called());
+    /// ```
+    pub fn called(&self) -> bool {
+        match &self.repr {
+            Repr::Ready(_) | Repr::Taken => true,
+            Repr::Shared(inner, _) => inner.snapshot().called,
+        }
+    }
+
+    /// Whether callbacks are held back: by [`pause`](Self::pause), or because the chain is
+    /// waiting on a Deferred a callback returned (Twisted's `paused`, as a flag).
+    ///
+    /// ```
+    /// use tokio_twisted::defer::Deferred;
+    ///
+    /// let (inner, _ri) = Deferred::<i32>::new();
+    /// let (d, r) = Deferred::<i32>::new();
+    /// let d = d.add_callback(move |_| inner);
+    /// r.callback(0).unwrap();
+    /// assert!(d.paused());
+    /// ```
+    pub fn paused(&self) -> bool {
+        match &self.repr {
+            Repr::Ready(_) | Repr::Taken => false,
+            Repr::Shared(inner, _) => {
+                let s = inner.snapshot();
+                s.paused > 0 || s.waiting
+            }
+        }
+    }
+
+    /// Whether the chain is waiting on a Deferred that one of its callbacks returned.
+    ///
+    /// ```
+    /// use tokio_twisted::defer::{succeed, Deferred};
+    ///
+    /// let (inner, ri) = Deferred::<i32>::new();
+    /// let d = succeed(0).add_callback(move |_| inner).add_callback(|x| Ok(x + 1));
+    /// assert!(d.is_waiting());
+    /// ri.callback(41).unwrap();
+    /// assert!(!d.is_waiting());
+    /// assert_eq!(d.result().unwrap().unwrap(), 42);
+    /// ```
+    pub fn is_waiting(&self) -> bool {
+        match &self.repr {
+            Repr::Shared(inner, _) => inner.snapshot().waiting,
+            _ => false,
+        }
+    }
+
+    /// How many callback/errback pairs are waiting to run (Twisted's `len(d.callbacks)`).
+    ///
+    /// ```
+    /// use tokio_twisted::defer::Deferred;
+    ///
+    /// let (d, _r) = Deferred::<i32>::new();
+    /// let d = d.add_callback(|x| Ok(x)).add_errback(|f| Err(f));
+    /// assert_eq!(d.pending_callbacks(), 2);
+    /// ```
+    pub fn pending_callbacks(&self) -> usize {
+        match &self.repr {
+            Repr::Shared(inner, _) => inner.snapshot().pending,
+            _ => 0,
+        }
+    }
+
+    /// The final result, once the chain has run to its end (Twisted's `d.result`),
+    /// without consuming it. `None` while unfired, paused, waiting or with callbacks still
+    /// pending, and after the result was consumed.
+    ///
+    /// ```
+    /// use tokio_twisted::defer::{fail, Deferred};
+    /// use tokio_twisted::failure::Failure;
+    ///
+    /// let (d, r) = Deferred::<String>::new();
+    /// assert!(d.result().is_none());
+    /// r.callback("x".into()).unwrap();
+    /// assert_eq!(d.result().unwrap().unwrap(), "x");
+    /// let f = fail::<i32>(Failure::msg("boom"));
+    /// assert_eq!(f.result().unwrap().unwrap_err().error_message(), "boom");
+    /// # tokio_twisted::testing::failure_result_of(f);
+    /// ```
+    pub fn result(&self) -> Option<Result<T, Failure>>
+    where
+        T: Clone,
+    {
+        match &self.repr {
+            Repr::Ready(v) => Some(Ok(v.clone())),
+            Repr::Taken => None,
+            Repr::Shared(inner, _) => {
+                if inner.snapshot().pending > 0 {
+                    return None;
+                }
+                inner.with_result(|r| match r? {
+                    Ok(slot) => slot
+                        .downcast_ref::<Option<T>>()
+                        .and_then(Option::as_ref)
+                        .map(|v| Ok(v.clone())),
+                    Err(f) => Some(Err(f.clone())),
+                })
+            }
+        }
+    }
+
+    /// Takes the final result out if the chain has run to its end, consuming it (a
+    /// failure taken this way is handled and will not be logged); otherwise gives the
+    /// Deferred back.
+    ///
+    /// # Errors
+    ///
+    /// Returns the Deferred itself when it has no final result yet.
+    ///
+    /// ```
+    /// use tokio_twisted::defer::{succeed, Deferred};
+    ///
+    /// assert_eq!(succeed(1).try_result().ok().unwrap().unwrap(), 1);
+    /// let (d, _r) = Deferred::<i32>::new();
+    /// assert!(d.try_result().is_err());
+    /// ```
+    pub fn try_result(self) -> Result<Result<T, Failure>, Deferred<T>> {
+        match self.repr {
+            Repr::Ready(v) => Ok(Ok(v)),
+            Repr::Taken => Ok(Err(consumed_failure())),
+            Repr::Shared(inner, _) => match inner.take_settled(None) {
+                Some(out) => Ok(out.map(|mut slot| take::<T>(&mut slot))),
+                None => Err(Deferred::shared(inner)),
+            },
+        }
+    }
+
+    /// Wraps a typed outcome produced outside any chain.
+    fn lift(out: Outcome<T>) -> Self {
+        match out {
+            Outcome::Value(v) => Deferred { repr: Repr::Ready(v) },
+            Outcome::Failure(f) => Deferred::from_outcome(Err(f)),
+            Outcome::Deferred(d) => d,
+        }
+    }
+
+    /// Wraps the outcome of a step run at once on an already-fired Deferred. A returned
+    /// unfired Deferred leaves this one fired and waiting on it, as in Twisted.
+    fn lift_step(out: Outcome<T>) -> Self {
+        match out {
+            Outcome::Deferred(Deferred {
+                repr: Repr::Shared(inner, _),
+            }) => {
+                let outer = Inner::fired(Ok(boxed(())));
+                outer.push_step(Box::new(move |_| StepOut::Chain(inner)));
+                Deferred::shared(outer)
+            }
+            other => Deferred::lift(other),
+        }
+    }
+
+    pub(crate) fn into_inner_arc(mut self) -> Arc<Inner> {
+        let inner = Arc::clone(self.inner());
+        drop(self);
+        inner
+    }
+}
+
+impl<T> Unpin for Deferred<T> {}
+
+impl<T: Send + 'static> Future for Deferred<T> {
+    type Output = Result<T, Failure>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        match std::mem::replace(&mut this.repr, Repr::Taken) {
+            Repr::Ready(v) => Poll::Ready(Ok(v)),
+            Repr::Taken => Poll::Ready(Err(consumed_failure())),
+            Repr::Shared(inner, p) => match inner.take_settled(Some(cx.waker())) {
+                Some(out) => Poll::Ready(out.map(|mut slot| take::<T>(&mut slot))),
+                None => {
+                    super::coroutine::note_awaiting(&inner);
+                    this.repr = Repr::Shared(inner, p);
+                    Poll::Pending
+                }
+            },
+        }
+    }
+}
+
+impl<T: fmt::Debug + 'static> fmt::Debug for Deferred<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.repr {
+            Repr::Ready(v) => write!(f, "<Deferred current result: {v:?}>"),
+            Repr::Taken => f.write_str("<Deferred (result taken)>"),
+            Repr::Shared(inner, _) => fmt_inner::<T>(inner, f),
+        }
+    }
+}
+
+/// Twisted-style repr: `<Deferred at 0x.. current result: 3>`, `<Deferred at 0x..
+/// waiting on Deferred at 0x..>`, or `<Deferred at 0x..>`.
+pub(crate) fn fmt_inner<T: fmt::Debug + 'static>(inner: &Arc<Inner>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let s = inner.snapshot();
+    write!(f, "<Deferred at {:p}", Arc::as_ptr(inner))?;
+    if let Some(w) = inner.waiting_on() {
+        write!(f, " waiting on Deferred at {:p}", Arc::as_ptr(&w))?;
+    } else if s.consumed {
+        f.write_str(" current result: None")?;
+    } else if s.has_result {
+        inner.with_result(|r| match r {
+            Some(Ok(slot)) => match slot.downcast_ref::<Option<T>>().and_then(Option::as_ref) {
+                Some(v) => write!(f, " current result: {v:?}"),
+                None => f.write_str(" current result: <value>"),
+            },
+            Some(Err(e)) => write!(f, " current result: {e:?}"),
+            None => Ok(()),
+        })?;
+    }
+    if s.paused > 0 {
+        write!(f, " paused: {}", s.paused)?;
+    }
+    if s.pending > 0 {
+        write!(f, " callbacks: {}", s.pending)?;
+    }
+    f.write_str(">")
+}
+
+impl<T: Send + 'static> Resolver<T> {
+    pub(crate) fn from_inner(inner: Arc<Inner>) -> Self {
+        Resolver {
+            inner,
+            _t: PhantomData,
+        }
+    }
+
+    /// Fires the Deferred with a value: Twisted's `d.callback(value)`.
+    ///
+    /// # Errors
+    ///
+    /// [`AlreadyCalledError`] if the Deferred has already fired. The one exception is the
+    /// first fire after a `cancel()` without a canceller, which is absorbed and returns
+    /// `Ok`.
+    ///
+    /// ```
+    /// use tokio_twisted::defer::{AlreadyCalledError, Deferred};
+    ///
+    /// let (d, r) = Deferred::<i32>::new();
+    /// assert_eq!(r.callback(1), Ok(()));
+    /// assert_eq!(r.callback(2), Err(AlreadyCalledError));
+    /// assert_eq!(d.result().unwrap().unwrap(), 1);
+    /// ```
+    pub fn callback(&self, value: T) -> Result<(), AlreadyCalledError> {
+        self.inner.fire(Ok(boxed(value)))
+    }
+
+    /// Fires the Deferred with a failure: Twisted's `d.errback(failure)`.
+    ///
+    /// # Errors
+    ///
+    /// [`AlreadyCalledError`], as for [`callback`](Self::callback).
+    ///
+    /// ```
+    /// use tokio_twisted::defer::Deferred;
+    /// use tokio_twisted::failure::Failure;
+    ///
+    /// let (d, r) = Deferred::<i32>::new();
+    /// let d = d.add_errback(|f| Ok(f.error_message().len() as i32));
+    /// r.errback(Failure::msg("four")).unwrap();
+    /// assert_eq!(d.result().unwrap().unwrap(), 4);
+    /// ```
+    pub fn errback(&self, failure: impl Into<Failure>) -> Result<(), AlreadyCalledError> {
+        self.inner.fire(Err(failure.into()))
+    }
+
+    /// Fires with a value or a failure.
+    ///
+    /// # Errors
+    ///
+    /// [`AlreadyCalledError`], as for [`callback`](Self::callback).
+    ///
+    /// ```
+    /// use tokio_twisted::defer::Deferred;
+    ///
+    /// let (d, r) = Deferred::<i32>::new();
+    /// r.resolve(Ok(5)).unwrap();
+    /// assert_eq!(d.result().unwrap().unwrap(), 5);
+    /// ```
+    pub fn resolve(&self, result: Result<T, Failure>) -> Result<(), AlreadyCalledError> {
+        self.inner.fire(result.map(boxed))
+    }
+
+    /// Whether the Deferred has fired.
+    ///
+    /// ```
+    /// use tokio_twisted::defer::Deferred;
+    ///
+    /// let (_d, r) = Deferred::<i32>::new();
+    /// assert!(!r.called());
+    /// r.callback(1).unwrap();
+    /// assert!(r.called());
+    /// ```
+    pub fn called(&self) -> bool {
+        self.inner.snapshot().called
+    }
+
+    /// How many callback/errback pairs of the Deferred are waiting to run.
+    ///
+    /// ```
+    /// use tokio_twisted::defer::Deferred;
+    ///
+    /// let (d, r) = Deferred::<i32>::new();
+    /// let _d = d.add_callback(|x| Ok(x));
+    /// assert_eq!(r.pending_callbacks(), 1);
+    /// ```
+    pub fn pending_callbacks(&self) -> usize {
+        self.inner.snapshot().pending
+    }
+
+    /// Cancels the Deferred this resolver fires, as [`Deferred::cancel`] does.
+    ///
+    /// ```
+    /// use tokio_twisted::defer::Deferred;
+    ///
+    /// let (d, r) = Deferred::<i32>::new();
+    /// r.cancel();
+    /// assert!(tokio_twisted::testing::failure_result_of(d).check::<tokio_twisted::defer::CancelledError>());
+    /// ```
+    pub fn cancel(&self) {
+        self.inner.cancel();
+    }
+}
+
+impl<T> Clone for Resolver<T> {
+    fn clone(&self) -> Self {
+        Resolver {
+            inner: Arc::clone(&self.inner),
+            _t: PhantomData,
+        }
+    }
+}
+
+impl<T: fmt::Debug + 'static> fmt::Debug for Resolver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt_inner::<T>(&self.inner, f)
+    }
+}
+
+/// An already-fired Deferred: Twisted's `defer.succeed`.
+///
+/// ```
+/// use tokio_twisted::defer::succeed;
+///
+/// let d = succeed("done").add_callback(|s| Ok(s.len()));
+/// assert_eq!(d.result().unwrap().unwrap(), 4);
+/// ```
+pub fn succeed<T: Send + 'static>(value: T) -> Deferred<T> {
+    Deferred { repr: Repr::Ready(value) }
+}
+
+/// An already-failed Deferred: Twisted's `defer.fail`.
+///
+/// ```
+/// use tokio_twisted::defer::fail;
+/// use tokio_twisted::failure::Failure;
+///
+/// let d = fail::<i32>(Failure::msg("nope")).add_errback(|f| Ok(f.error_message().len() as i32));
+/// assert_eq!(d.result().unwrap().unwrap(), 4);
+/// ```
+pub fn fail<T: Send + 'static>(failure: impl Into<Failure>) -> Deferred<T> {
+    Deferred::from_outcome(Err(failure.into()))
+}
+
+/// Calls `f` now and wraps what it returns in a Deferred: Twisted's `maybeDeferred`.
+///
+/// `f` may return `Ok(value)`, `Err(failure)`, `()`, a Deferred (returned as it is) or an
+/// [`Outcome`]; a panic becomes a failed Deferred.
+///
+/// ```
+/// use tokio_twisted::defer::{maybe_deferred, succeed};
+/// use tokio_twisted::failure::Failure;
+///
+/// assert_eq!(maybe_deferred(|| Ok(1)).result().unwrap().unwrap(), 1);
+/// assert_eq!(maybe_deferred(|| succeed(2)).result().unwrap().unwrap(), 2);
+/// let failed = maybe_deferred::<i32, _, _>(|| Err(Failure::msg("bad")));
+/// assert!(failed.result().unwrap().is_err());
+/// # tokio_twisted::testing::failure_result_of(failed);
+/// ```
+#[doc(alias = "maybeDeferred")]
+pub fn maybe_deferred<T, R, F>(f: F) -> Deferred<T>
+where
+    T: Send + 'static,
+    R: IntoOutcome<T>,
+    F: FnOnce() -> R,
+{
+    Deferred::lift(guarded(|| f().into_outcome()))
+}

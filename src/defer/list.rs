@@ -1,0 +1,429 @@
+// Tests: tests/defer_list.rs, tests/conformance/test_defer.rs
+
+//! Aggregates: `DeferredList`, `gather_results` and `race`.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+use crate::failure::Failure;
+
+use super::core::{CancelHook, Inner};
+use super::deferred::{Deferred, Resolver};
+use super::errors::{FailureGroup, FirstError};
+
+/// Waits for several Deferreds: Twisted's `DeferredList`, as a builder.
+///
+/// [`build`](Self::build) gives a Deferred of every input's result, in input order
+/// (Twisted's list of `(success, result)` pairs is a `Vec<Result<T, Failure>>`). It fires
+/// when the last input fires; an empty list fires at once. The flags of Twisted's
+/// constructor are methods:
+///
+/// - [`fire_on_one_errback`](Self::fire_on_one_errback): the first failure fails the list
+///   with a [`FirstError`] holding that failure and its index;
+/// - [`consume_errors`](Self::consume_errors): failures stop at the list, so the inputs do
+///   not report them as unhandled;
+/// - [`fire_on_one_callback`](Self::fire_on_one_callback): a different result type,
+///   [`FirstSuccess`].
+///
+/// Inputs that have already fired are processed at once. Without `consume_errors` an input
+/// that fails still ends in that failure, which is reported as unhandled when the input is
+/// dropped, as in Twisted. Cancelling the list's Deferred cancels every input that has not
+/// fired; the list then fires as its inputs do.
+///
+/// ```
+/// use tokio_twisted::defer::{fail, succeed, DeferredList};
+/// use tokio_twisted::failure::Failure;
+///
+/// let d = DeferredList::new(vec![succeed(1), fail(Failure::msg("no")), succeed(3)])
+///     .consume_errors()
+///     .build();
+/// let results = tokio_twisted::testing::success_result_of(d);
+/// assert_eq!(*results[0].as_ref().unwrap(), 1);
+/// assert_eq!(results[1].as_ref().unwrap_err().error_message(), "no");
+/// assert_eq!(*results[2].as_ref().unwrap(), 3);
+/// ```
+#[must_use = "a DeferredList does nothing until built"]
+pub struct DeferredList<T> {
+    inputs: Vec<Deferred<T>>,
+    fire_on_one_errback: bool,
+    consume_errors: bool,
+}
+
+impl<T> fmt::Debug for DeferredList<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeferredList")
+            .field("inputs", &self.inputs.len())
+            .field("fire_on_one_errback", &self.fire_on_one_errback)
+            .field("consume_errors", &self.consume_errors)
+            .finish()
+    }
+}
+
+/// The result of [`DeferredList::fire_on_one_callback`].
+///
+/// ```
+/// use tokio_twisted::defer::{fail, succeed, DeferredList, FirstSuccess};
+/// use tokio_twisted::failure::Failure;
+///
+/// let d = DeferredList::new(vec![fail(Failure::msg("a")), succeed(2)])
+///     .consume_errors()
+///     .fire_on_one_callback();
+/// match tokio_twisted::testing::success_result_of(d) {
+///     FirstSuccess::Found { index, value } => assert_eq!((index, value), (1, 2)),
+///     FirstSuccess::AllFailed(_) => unreachable!(),
+/// }
+/// ```
+#[derive(Debug)]
+pub enum FirstSuccess<T> {
+    /// The first input to succeed, and its position.
+    Found {
+        /// The input's position in the list.
+        index: usize,
+        /// Its value.
+        value: T,
+    },
+    /// No input succeeded; their failures, in input order.
+    AllFailed(Vec<Failure>),
+}
+
+/// What the list's Deferred fires with.
+enum Mode {
+    All,
+    FirstSuccess,
+}
+
+struct ListState<T> {
+    results: Vec<Option<Result<T, Failure>>>,
+    remaining: usize,
+    done: bool,
+}
+
+type Shared<S> = Arc<Mutex<S>>;
+
+fn lock<S>(m: &Mutex<S>) -> MutexGuard<'_, S> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Gives the aggregate's Deferred a canceller that cancels every unfired input.
+fn cancel_inputs_on_cancel<U: Send + 'static>(d: &mut Deferred<U>, inputs: Vec<Weak<Inner>>) {
+    d.inner().set_canceller(CancelHook::Custom(Arc::new(move |_outer: &Arc<Inner>| {
+        for input in inputs.iter().filter_map(Weak::upgrade) {
+            input.cancel();
+        }
+    })));
+}
+
+impl<T: Send + 'static> DeferredList<T> {
+    /// A list over `deferreds`, with Twisted's default flags.
+    ///
+    /// ```
+    /// use tokio_twisted::defer::{succeed, DeferredList};
+    ///
+    /// let d = DeferredList::new([succeed('a'), succeed('b')]).build();
+    /// assert_eq!(tokio_twisted::testing::success_result_of(d).len(), 2);
+    /// ```
+    pub fn new(deferreds: impl IntoIterator<Item = Deferred<T>>) -> Self {
+        DeferredList {
+            inputs: deferreds.into_iter().collect(),
+            fire_on_one_errback: false,
+            consume_errors: false,
+        }
+    }
+
+    /// Fail the list with a [`FirstError`] as soon as one input fails
+    /// (`fireOnOneErrback=True`).
+    ///
+    /// ```
+    /// use tokio_twisted::defer::{fail, Deferred, DeferredList, FirstError};
+    /// use tokio_twisted::failure::Failure;
+    ///
+    /// let (pending, _r) = Deferred::<i32>::new();
+    /// let d = DeferredList::new(vec![pending, fail(Failure::msg("x"))])
+    ///     .fire_on_one_errback()
+    ///     .consume_errors()
+    ///     .build();
+    /// let f = tokio_twisted::testing::failure_result_of(d);
+    /// assert_eq!(f.downcast_ref::<FirstError>().unwrap().index, 1);
+    /// ```
+    #[doc(alias = "fireOnOneErrback")]
+    pub fn fire_on_one_errback(mut self) -> Self {
+        self.fire_on_one_errback = true;
+        self
+    }
+
+    /// Keep input failures inside the list, so the inputs do not report them as
+    /// unhandled (`consumeErrors=True`).
+    ///
+    /// ```
+    /// use tokio_twisted::defer::{fail, DeferredList};
+    /// use tokio_twisted::failure::Failure;
+    ///
+    /// let d = DeferredList::new(vec![fail::<i32>(Failure::msg("x"))]).consume_errors().build();
+    /// assert!(tokio_twisted::testing::success_result_of(d)[0].is_err());
+    /// ```
+    #[doc(alias = "consumeErrors")]
+    pub fn consume_errors(mut self) -> Self {
+        self.consume_errors = true;
+        self
+    }
+
+    /// The Deferred of every input's result, in input order.
+    ///
+    /// ```
+    /// use tokio_twisted::defer::{succeed, DeferredList};
+    ///
+    /// let d = DeferredList::new(Vec::<tokio_twisted::defer::Deferred<i32>>::new()).build();
+    /// assert!(tokio_twisted::testing::success_result_of(d).is_empty());
+    /// ```
+    pub fn build(self) -> Deferred<Vec<Result<T, Failure>>> {
+        let (out, resolver) = Deferred::new();
+        self.run(Mode::All, out, move |results| {
+            let _ = resolver.callback(results);
+        }, |_, _| unreachable!("invariant: All mode never reports a first success"))
+    }
+
+    /// Fire with the first input to succeed (`fireOnOneCallback=True`), or with every
+    /// failure when none succeeds. As in Twisted, an empty list never fires in this mode.
+    ///
+    /// ```
+    /// use tokio_twisted::defer::{Deferred, DeferredList, FirstSuccess};
+    ///
+    /// let (a, _ra) = Deferred::<i32>::new();
+    /// let (b, rb) = Deferred::<i32>::new();
+    /// let d = DeferredList::new(vec![a, b]).fire_on_one_callback();
+    /// rb.callback(7).unwrap();
+    /// assert!(matches!(
+    ///     tokio_twisted::testing::success_result_of(d),
+    ///     FirstSuccess::Found { index: 1, value: 7 }
+    /// ));
+    /// ```
+    #[doc(alias = "fireOnOneCallback")]
+    pub fn fire_on_one_callback(self) -> Deferred<FirstSuccess<T>> {
+        let (out, resolver) = Deferred::new();
+        let r2 = resolver.clone();
+        self.run(
+            Mode::FirstSuccess,
+            out,
+            move |results| {
+                let failures = results.into_iter().filter_map(Result::err).collect();
+                let _ = resolver.callback(FirstSuccess::AllFailed(failures));
+            },
+            move |index, value| {
+                let _ = r2.callback(FirstSuccess::Found { index, value });
+            },
+        )
+    }
+
+    /// `gatherResults` with this list's `consume_errors` flag: the values in input order,
+    /// or a [`FirstError`] for the first input to fail.
+    ///
+    /// ```
+    /// use tokio_twisted::defer::{succeed, DeferredList};
+    ///
+    /// let d = DeferredList::new(vec![succeed(1), succeed(2)]).consume_errors().gather();
+    /// assert_eq!(tokio_twisted::testing::success_result_of(d), [1, 2]);
+    /// ```
+    #[doc(alias = "gatherResults")]
+    pub fn gather(self) -> Deferred<Vec<T>> {
+        self.fire_on_one_errback().build().add_callback(|results| {
+            results.into_iter().collect::<Result<Vec<T>, Failure>>()
+        })
+    }
+
+    fn run<U, A, F>(self, mode: Mode, mut out: Deferred<U>, on_all: A, on_first: F) -> Deferred<U>
+    where
+        U: Send + 'static,
+        A: FnOnce(Vec<Result<T, Failure>>) + Send + 'static,
+        F: FnOnce(usize, T) + Send + 'static,
+    {
+        let n = self.inputs.len();
+        if n == 0 {
+            if matches!(mode, Mode::All) {
+                on_all(Vec::new());
+            }
+            return out;
+        }
+        let state: Shared<ListState<T>> = Arc::new(Mutex::new(ListState {
+            results: (0..n).map(|_| None).collect(),
+            remaining: n,
+            done: false,
+        }));
+        let callbacks: Shared<(Option<A>, Option<F>)> = Arc::new(Mutex::new((Some(on_all), Some(on_first))));
+        let fire_on_one_errback = self.fire_on_one_errback;
+        let consume = self.consume_errors;
+        let first_error = out_resolver_errback(&mut out);
+        let mut watched = Vec::with_capacity(n);
+        for (index, input) in self.inputs.into_iter().enumerate() {
+            let state = Arc::clone(&state);
+            let callbacks = Arc::clone(&callbacks);
+            let first_error = first_error.clone();
+            let is_first_success = matches!(mode, Mode::FirstSuccess);
+            let tail = input.add_both(move |r: Result<T, Failure>| -> Result<(), Failure> {
+                let passed_on = match &r {
+                    Err(f) if !consume => Err(f.clone()),
+                    _ => Ok(()),
+                };
+                let mut st = lock(&state);
+                if st.done {
+                    return passed_on;
+                }
+                match r {
+                    Ok(value) if is_first_success => {
+                        st.done = true;
+                        drop(st);
+                        if let Some(f) = lock(&callbacks).1.take() {
+                            f(index, value);
+                        }
+                        return passed_on;
+                    }
+                    Err(f) if fire_on_one_errback => {
+                        st.done = true;
+                        drop(st);
+                        let _ = first_error.errback(FirstError { failure: f, index });
+                        return passed_on;
+                    }
+                    r => st.results[index] = Some(r),
+                }
+                st.remaining -= 1;
+                if st.remaining > 0 {
+                    return passed_on;
+                }
+                st.done = true;
+                let results = st
+                    .results
+                    .drain(..)
+                    .map(|r| r.expect("invariant: every input reported before the last"))
+                    .collect();
+                drop(st);
+                if let Some(f) = lock(&callbacks).0.take() {
+                    f(results);
+                }
+                passed_on
+            });
+            if let Some(w) = pending_input(tail) {
+                watched.push(w);
+            }
+        }
+        cancel_inputs_on_cancel(&mut out, watched);
+        out
+    }
+}
+
+/// A resolver-like handle that fails the aggregate's Deferred.
+fn out_resolver_errback<U: Send + 'static>(out: &mut Deferred<U>) -> Resolver<U> {
+    Resolver::from_inner(Arc::clone(out.inner()))
+}
+
+/// The input's shared state if it has not fired yet (only those can be cancelled).
+fn pending_input(tail: Deferred<()>) -> Option<Weak<Inner>> {
+    if tail.called() {
+        return None;
+    }
+    Some(Arc::downgrade(&tail.into_inner_arc()))
+}
+
+/// Twisted's `gatherResults`: every input's value in input order, or a [`FirstError`]
+/// for the first input to fail. Use [`DeferredList::gather`] for `consumeErrors`.
+///
+/// ```
+/// use tokio_twisted::defer::{gather_results, Deferred};
+///
+/// let (a, ra) = Deferred::new();
+/// let (b, rb) = Deferred::new();
+/// let d = gather_results(vec![a, b]);
+/// rb.callback("b").unwrap();
+/// ra.callback("a").unwrap();
+/// assert_eq!(tokio_twisted::testing::success_result_of(d), ["a", "b"]);
+/// ```
+#[doc(alias = "gatherResults")]
+pub fn gather_results<T: Send + 'static>(deferreds: impl IntoIterator<Item = Deferred<T>>) -> Deferred<Vec<T>> {
+    DeferredList::new(deferreds).gather()
+}
+
+struct RaceState {
+    failures: Vec<Option<Failure>>,
+    remaining: usize,
+    done: bool,
+    inputs: Vec<Weak<Inner>>,
+}
+
+/// Twisted's `race`: fires with `(index, value)` of the first input to succeed and cancels
+/// every other input once. If every input fails, fails with a [`FailureGroup`] of their
+/// failures in input order. Every input's result is consumed (nothing is logged as
+/// unhandled), and cancelling the race cancels every input. As in Twisted, racing an empty
+/// list never fires.
+///
+/// ```
+/// use tokio_twisted::defer::{race, Deferred};
+///
+/// let (slow, r_slow) = Deferred::<&str>::new();
+/// let (fast, r_fast) = Deferred::<&str>::new();
+/// let d = race(vec![slow, fast]);
+/// r_fast.callback("fast").unwrap();
+/// assert_eq!(tokio_twisted::testing::success_result_of(d), (1, "fast"));
+/// assert!(r_slow.called()); // the loser was cancelled
+/// ```
+pub fn race<T: Send + 'static>(deferreds: impl IntoIterator<Item = Deferred<T>>) -> Deferred<(usize, T)> {
+    let inputs: Vec<Deferred<T>> = deferreds.into_iter().collect();
+    let n = inputs.len();
+    let (mut out, resolver) = Deferred::new();
+    if n == 0 {
+        return out;
+    }
+    let state = Arc::new(Mutex::new(RaceState {
+        failures: (0..n).map(|_| None).collect(),
+        remaining: n,
+        done: false,
+        inputs: Vec::with_capacity(n),
+    }));
+    // Every input is known before any callback runs, so an input that has already
+    // succeeded cancels all the others, not only those added before it.
+    let mut inputs = inputs;
+    lock(&state).inputs = inputs.iter_mut().map(|d| Arc::downgrade(d.inner())).collect();
+    let mut tails = Vec::with_capacity(n);
+    for (index, input) in inputs.into_iter().enumerate() {
+        let state = Arc::clone(&state);
+        let resolver = resolver.clone();
+        tails.push(input.add_both(move |r: Result<T, Failure>| {
+            let mut st = lock(&state);
+            if st.done {
+                return;
+            }
+            match r {
+                Ok(value) => {
+                    st.done = true;
+                    let losers: Vec<Arc<Inner>> = st
+                        .inputs
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| *i != index)
+                        .filter_map(|(_, w)| w.upgrade())
+                        .collect();
+                    drop(st);
+                    let _ = resolver.callback((index, value));
+                    for loser in losers {
+                        loser.cancel();
+                    }
+                }
+                Err(f) => {
+                    st.failures[index] = Some(f);
+                    st.remaining -= 1;
+                    if st.remaining == 0 {
+                        st.done = true;
+                        let failures = st
+                            .failures
+                            .drain(..)
+                            .map(|f| f.expect("invariant: every input failed"))
+                            .collect();
+                        drop(st);
+                        let _ = resolver.errback(FailureGroup { failures });
+                    }
+                }
+            }
+        }));
+    }
+    let watched = lock(&state).inputs.clone();
+    cancel_inputs_on_cancel(&mut out, watched);
+    drop(tails);
+    out
+}

@@ -1,0 +1,37 @@
+// Tests: tests/defer.rs, tests/defer_future.rs, tests/defer_model.rs, tests/conformance/test_defer.rs
+
+//! Deferreds: results that arrive later, with a chain of callbacks to process them.
+//!
+//! This is `twisted.internet.defer`. A [`Deferred<T>`] fires once, through its
+//! [`Resolver<T>`], with a value or a [`Failure`](crate::failure::Failure); its callbacks
+//! and errbacks run synchronously, in order, on the firing thread, with Twisted's rules for
+//! switching paths, chaining on returned Deferreds, pausing and cancelling. It is also a
+//! [`Future`](std::future::Future), so async code awaits it, and
+//! [`Deferred::from_future`] turns async code back into a Deferred (`inlineCallbacks`).
+//!
+//! ```
+//! use tokio_twisted::defer::{Deferred, DeferredList};
+//!
+//! let (a, ra) = Deferred::<i32>::new();
+//! let (b, rb) = Deferred::<i32>::new();
+//! let both = DeferredList::new(vec![a, b]).build();
+//! rb.callback(2).unwrap();
+//! assert!(!both.called()); // waits for every input
+//! ra.callback(1).unwrap();
+//! let results: Vec<i32> = tokio_twisted::testing::success_result_of(both)
+//!     .into_iter()
+//!     .map(Result::unwrap)
+//!     .collect();
+//! assert_eq!(results, [1, 2]); // input order, not firing order
+//! ```
+
+mod coroutine;
+mod core;
+mod deferred;
+mod errors;
+mod list;
+
+pub use deferred::{Deferred, IntoOutcome, Outcome, Resolver, fail, maybe_deferred, succeed};
+pub use errors::{AlreadyCalledError, CancelledError, FailureGroup, FirstError, NotPausedError, TimeoutError};
+pub use list::{DeferredList, FirstSuccess, gather_results, race};
+
