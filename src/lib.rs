@@ -37,4 +37,6 @@ pub mod defer;
 pub mod failure;
 mod log;
 pub mod porting;
+pub mod reactor;
+pub mod task;
 pub mod testing;
