@@ -144,7 +144,9 @@ impl Inner {
     fn lock(&self) -> MutexGuard<'_, State> {
         // A poisoned lock can only come from a panic inside this module (user code never
         // runs under the lock); the state is still consistent field by field.
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Appends a step and runs the chain if the Deferred has fired and is not paused.
@@ -306,7 +308,10 @@ impl Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        let st = self.state.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let st = self
+            .state
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(Err(failure)) = st.result.take() {
             crate::log::unhandled_in_deferred(&failure);
         }

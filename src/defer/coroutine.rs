@@ -61,11 +61,15 @@ struct Driver<T> {
 
 impl<T: Send + 'static> Driver<T> {
     fn phase(&self) -> MutexGuard<'_, Phase<T>> {
-        self.phase.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.phase
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn awaiting(&self) -> MutexGuard<'_, Vec<Weak<Inner>>> {
-        self.awaiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.awaiting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Polls the future until it is pending with no wake-up missed, or done.
@@ -202,11 +206,12 @@ impl<T: Send + 'static> Deferred<T> {
         });
         let weak = Arc::downgrade(&driver);
         let mut d = d;
-        d.inner().set_canceller(CancelHook::Custom(Arc::new(move |_inner: &Arc<Inner>| {
-            if let Some(driver) = weak.upgrade() {
-                driver.cancel();
-            }
-        })));
+        d.inner()
+            .set_canceller(CancelHook::Custom(Arc::new(move |_inner: &Arc<Inner>| {
+                if let Some(driver) = weak.upgrade() {
+                    driver.cancel();
+                }
+            })));
         driver.drive();
         d
     }

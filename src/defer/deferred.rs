@@ -213,7 +213,10 @@ impl<T: Send + 'static> Deferred<T> {
     /// assert!(d.called());
     /// assert_eq!(d.result().unwrap().unwrap(), 3);
     /// ```
-    #[allow(clippy::new_ret_no_self, reason = "a Deferred is born together with its firing handle")]
+    #[allow(
+        clippy::new_ret_no_self,
+        reason = "a Deferred is born together with its firing handle"
+    )]
     pub fn new() -> (Deferred<T>, Resolver<T>) {
         let inner = Inner::new(None);
         (Deferred::shared(Arc::clone(&inner)), Resolver::from_inner(inner))
@@ -362,9 +365,7 @@ impl<T: Send + 'static> Deferred<T> {
         E: FnOnce(Failure) -> R + Send + 'static,
     {
         match self.repr {
-            Repr::Ready(v) => Deferred {
-                repr: Repr::Ready(v),
-            },
+            Repr::Ready(v) => Deferred { repr: Repr::Ready(v) },
             Repr::Shared(inner, _) => {
                 inner.push_step(Box::new(move |r: Erased| match r {
                     Ok(slot) => StepOut::Done(Ok(slot)),
@@ -709,7 +710,10 @@ impl<T: fmt::Debug + 'static> fmt::Debug for Deferred<T> {
 
 /// Twisted-style repr: `<Deferred at 0x.. current result: 3>`, `<Deferred at 0x..
 /// waiting on Deferred at 0x..>`, or `<Deferred at 0x..>`.
-pub(crate) fn fmt_inner<T: fmt::Debug + 'static>(inner: &Arc<Inner>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+pub(crate) fn fmt_inner<T: fmt::Debug + 'static>(
+    inner: &Arc<Inner>,
+    f: &mut fmt::Formatter<'_>,
+) -> fmt::Result {
     let s = inner.snapshot();
     write!(f, "<Deferred at {:p}", Arc::as_ptr(inner))?;
     if let Some(w) = inner.waiting_on() {
@@ -864,7 +868,9 @@ impl<T: fmt::Debug + 'static> fmt::Debug for Resolver<T> {
 /// assert_eq!(d.result().unwrap().unwrap(), 4);
 /// ```
 pub fn succeed<T: Send + 'static>(value: T) -> Deferred<T> {
-    Deferred { repr: Repr::Ready(value) }
+    Deferred {
+        repr: Repr::Ready(value),
+    }
 }
 
 /// An already-failed Deferred: Twisted's `defer.fail`.

@@ -106,11 +106,12 @@ fn lock<S>(m: &Mutex<S>) -> MutexGuard<'_, S> {
 
 /// Gives the aggregate's Deferred a canceller that cancels every unfired input.
 fn cancel_inputs_on_cancel<U: Send + 'static>(d: &mut Deferred<U>, inputs: Vec<Weak<Inner>>) {
-    d.inner().set_canceller(CancelHook::Custom(Arc::new(move |_outer: &Arc<Inner>| {
-        for input in inputs.iter().filter_map(Weak::upgrade) {
-            input.cancel();
-        }
-    })));
+    d.inner()
+        .set_canceller(CancelHook::Custom(Arc::new(move |_outer: &Arc<Inner>| {
+            for input in inputs.iter().filter_map(Weak::upgrade) {
+                input.cancel();
+            }
+        })));
 }
 
 impl<T: Send + 'static> DeferredList<T> {
@@ -177,9 +178,14 @@ impl<T: Send + 'static> DeferredList<T> {
     /// ```
     pub fn build(self) -> Deferred<Vec<Result<T, Failure>>> {
         let (out, resolver) = Deferred::new();
-        self.run(Mode::All, out, move |results| {
-            let _ = resolver.callback(results);
-        }, |_, _| unreachable!("invariant: All mode never reports a first success"))
+        self.run(
+            Mode::All,
+            out,
+            move |results| {
+                let _ = resolver.callback(results);
+            },
+            |_, _| unreachable!("invariant: All mode never reports a first success"),
+        )
     }
 
     /// Fire with the first input to succeed (`fireOnOneCallback=True`), or with every
@@ -225,9 +231,9 @@ impl<T: Send + 'static> DeferredList<T> {
     /// ```
     #[doc(alias = "gatherResults")]
     pub fn gather(self) -> Deferred<Vec<T>> {
-        self.fire_on_one_errback().build().add_callback(|results| {
-            results.into_iter().collect::<Result<Vec<T>, Failure>>()
-        })
+        self.fire_on_one_errback()
+            .build()
+            .add_callback(|results| results.into_iter().collect::<Result<Vec<T>, Failure>>())
     }
 
     fn run<U, A, F>(self, mode: Mode, mut out: Deferred<U>, on_all: A, on_first: F) -> Deferred<U>
@@ -336,7 +342,9 @@ fn pending_input(tail: Deferred<()>) -> Option<Weak<Inner>> {
 /// assert_eq!(tokio_twisted::testing::success_result_of(d), ["a", "b"]);
 /// ```
 #[doc(alias = "gatherResults")]
-pub fn gather_results<T: Send + 'static>(deferreds: impl IntoIterator<Item = Deferred<T>>) -> Deferred<Vec<T>> {
+pub fn gather_results<T: Send + 'static>(
+    deferreds: impl IntoIterator<Item = Deferred<T>>,
+) -> Deferred<Vec<T>> {
     DeferredList::new(deferreds).gather()
 }
 

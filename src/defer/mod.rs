@@ -25,13 +25,14 @@
 //! assert_eq!(results, [1, 2]); // input order, not firing order
 //! ```
 
-mod coroutine;
 mod core;
+mod coroutine;
 mod deferred;
 mod errors;
 mod list;
 
 pub use deferred::{Deferred, IntoOutcome, Outcome, Resolver, fail, maybe_deferred, succeed};
-pub use errors::{AlreadyCalledError, CancelledError, FailureGroup, FirstError, NotPausedError, TimeoutError};
+pub use errors::{
+    AlreadyCalledError, CancelledError, FailureGroup, FirstError, NotPausedError, TimeoutError,
+};
 pub use list::{DeferredList, FirstSuccess, gather_results, race};
-

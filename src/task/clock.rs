@@ -51,7 +51,10 @@ impl Clock {
     pub fn new() -> Self {
         let now = Arc::new(Mutex::new(Duration::ZERO));
         let read = Arc::clone(&now);
-        let queue = TimerQueue::new(move || *read.lock().unwrap_or_else(std::sync::PoisonError::into_inner), || {});
+        let queue = TimerQueue::new(
+            move || *read.lock().unwrap_or_else(std::sync::PoisonError::into_inner),
+            || {},
+        );
         Clock { now, queue }
     }
 

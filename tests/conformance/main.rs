@@ -1,0 +1,5 @@
+//! Conformance tests: the behaviour of Twisted's own test modules, ported one file per
+//! Twisted module. Each test carries a `/// twisted: Class.test_name` line; the cases
+//! that do not apply are listed at the top of each file with the reason.
+
+mod test_defer;
