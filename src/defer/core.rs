@@ -24,7 +24,6 @@
 //! (Twisted #4593). Cancellation walks a waiting chain with a loop for the same reason.
 
 use std::any::Any;
-use std::collections::VecDeque;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -33,6 +32,7 @@ use std::task::Waker;
 use crate::failure::Failure;
 
 use super::errors::{AlreadyCalledError, CancelledError};
+use super::steps::{Chain, StepFn};
 
 /// A value in flight: an `Option<T>` for the `T` of the step that produced it.
 pub(crate) type Value = Box<dyn Any + Send>;
@@ -45,9 +45,6 @@ pub(crate) enum StepOut {
     Done(Outcome),
     Chain(Arc<Inner>),
 }
-
-/// One callback/errback pair, already joined into a single function of the outcome.
-pub(crate) type StepFn = Box<dyn FnOnce(Outcome) -> StepOut + Send>;
 
 /// What `cancel()` does before the default `CancelledError`.
 pub(crate) enum CancelHook {
@@ -91,8 +88,8 @@ struct State {
     waiting_on: Option<Weak<Inner>>,
     /// The outer Deferred waiting on this one, to receive the result when this chain ends.
     chained_to: Option<Arc<Inner>>,
-    /// Pending callback/errback pairs, in order.
-    chain: VecDeque<StepFn>,
+    /// Pending callback/errback pairs, in running order.
+    chain: Chain,
     canceller: Option<CancelHook>,
     /// Set by a cancel without a user canceller: the next fire is silently absorbed.
     suppress_already_called: bool,
@@ -101,6 +98,10 @@ struct State {
 }
 
 impl State {
+    fn no_steps(&self) -> bool {
+        self.chain.is_empty()
+    }
+
     fn runnable(&self) -> bool {
         self.result.is_some() && !self.running && self.paused == 0 && self.waiting_on.is_none()
     }
@@ -152,7 +153,7 @@ impl Inner {
     /// Appends a step and runs the chain if the Deferred has fired and is not paused.
     pub(crate) fn push_step(self: &Arc<Self>, step: StepFn) {
         let mut st = self.lock();
-        st.chain.push_back(step);
+        st.chain.push(step);
         let runnable = st.runnable();
         drop(st);
         if runnable {
@@ -174,11 +175,15 @@ impl Inner {
         st.result = Some(outcome);
         // Firing drops the canceller, as Twisted does, to break reference cycles.
         let canceller = st.canceller.take();
-        let runnable = st.runnable();
-        drop(st);
-        drop(canceller);
-        if runnable {
-            run(self);
+        if st.runnable() {
+            let mut next = run_locked(self, st);
+            drop(canceller);
+            while let Some(outer) = next {
+                next = run_one(&outer);
+            }
+        } else {
+            drop(st);
+            drop(canceller);
         }
         Ok(())
     }
@@ -258,7 +263,7 @@ impl Inner {
     /// Otherwise registers `waker` (when given) to be woken once it settles.
     pub(crate) fn take_settled(&self, waker: Option<&Waker>) -> Option<Outcome> {
         let mut st = self.lock();
-        if st.runnable() && st.chain.is_empty() {
+        if st.runnable() && st.no_steps() {
             st.consumed = true;
             return st.result.take();
         }
@@ -335,10 +340,15 @@ pub(crate) fn run(start: &Arc<Inner>) {
 /// Runs one chain until it ends, pauses or waits. Returns the outer Deferred to continue
 /// with when this chain ended and handed its result over.
 fn run_one(current: &Arc<Inner>) -> Option<Arc<Inner>> {
-    let mut st = current.lock();
+    let st = current.lock();
     if !st.runnable() {
         return None;
     }
+    run_locked(current, st)
+}
+
+/// [`run_one`] for a caller that already holds the lock and has checked `runnable()`.
+fn run_locked(current: &Arc<Inner>, mut st: MutexGuard<'_, State>) -> Option<Arc<Inner>> {
     let mut result = st.result.take().expect("invariant: runnable implies a result");
     st.running = true;
     current.interrupt.store(false, Ordering::Relaxed);
@@ -348,10 +358,10 @@ fn run_one(current: &Arc<Inner>) -> Option<Arc<Inner>> {
         let Some(step) = local.pop_front() else {
             // Pick up steps appended while this batch ran (re-entrant add_callback).
             let mut st = current.lock();
-            if st.chain.is_empty() {
+            if st.no_steps() {
                 return finish(st, result);
             }
-            local = std::mem::take(&mut st.chain);
+            std::mem::swap(&mut local, &mut st.chain);
             continue;
         };
         match step(result) {
@@ -388,12 +398,8 @@ fn run_one(current: &Arc<Inner>) -> Option<Arc<Inner>> {
 }
 
 /// Puts unrun steps back in front of the ones appended meanwhile.
-fn restore(st: &mut State, mut local: VecDeque<StepFn>) {
-    if local.is_empty() {
-        return;
-    }
-    local.append(&mut st.chain);
-    st.chain = local;
+fn restore(st: &mut State, local: Chain) {
+    st.chain.prepend(local);
 }
 
 /// The chain ran out of steps: hand the result to the waiting outer Deferred, or keep it
@@ -426,7 +432,7 @@ fn finish(mut st: MutexGuard<'_, State>, result: Outcome) -> Option<Arc<Inner>> 
 /// `current` wait on it. Returns the result when it could be taken at once.
 fn chain_to(current: &Arc<Inner>, inner: &Arc<Inner>) -> Option<Outcome> {
     let mut ist = inner.lock();
-    if ist.runnable() && ist.chain.is_empty() {
+    if ist.runnable() && ist.no_steps() {
         ist.consumed = true;
         return ist.result.take();
     }

@@ -178,6 +178,28 @@ fn guarded<U>(f: impl FnOnce() -> Outcome<U>) -> Outcome<U> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| Outcome::Failure(Failure::from_panic(p)))
 }
 
+/// Runs a typed step on the value in `slot`. When the step yields a value of the same
+/// type, it goes back into the same allocation; the second type check is on a concrete
+/// type, so the compiler folds it away.
+fn apply<T: 'static, U: Send + 'static>(mut slot: Value, f: impl FnOnce(T) -> Outcome<U>) -> StepOut {
+    let cell = slot
+        .downcast_mut::<Option<T>>()
+        .expect("invariant: a chain value has the type its step was added with");
+    let v = cell.take().expect("invariant: a chain value is taken once");
+    let out = match f(v) {
+        Outcome::Value(u) => u,
+        Outcome::Deferred(Deferred { repr: Repr::Ready(u) }) => u,
+        other => return lower(None, other),
+    };
+    let cell: &mut dyn std::any::Any = cell;
+    if let Some(c) = cell.downcast_mut::<Option<U>>() {
+        *c = Some(out);
+        StepOut::Done(Ok(slot))
+    } else {
+        StepOut::Done(Ok(boxed(out)))
+    }
+}
+
 /// Lowers a typed outcome into the chain's erased form.
 fn lower<U: Send + 'static>(slot: Option<Value>, out: Outcome<U>) -> StepOut {
     match out {
@@ -329,10 +351,7 @@ impl<T: Send + 'static> Deferred<T> {
             Repr::Ready(v) => Deferred::lift_step(guarded(|| callback(v).into_outcome())),
             Repr::Shared(inner, _) => {
                 inner.push_step(Box::new(move |r: Erased| match r {
-                    Ok(mut slot) => {
-                        let v = take::<T>(&mut slot);
-                        lower(Some(slot), guarded(|| callback(v).into_outcome()))
-                    }
+                    Ok(slot) => apply::<T, U>(slot, |v| guarded(|| callback(v).into_outcome())),
                     Err(f) => StepOut::Done(Err(f)),
                 }));
                 Deferred::shared(inner)
@@ -407,10 +426,7 @@ impl<T: Send + 'static> Deferred<T> {
             Repr::Ready(v) => Deferred::lift_step(s(Ok(v))),
             Repr::Shared(inner, _) => {
                 inner.push_step(Box::new(move |r: Erased| match r {
-                    Ok(mut slot) => {
-                        let v = take::<T>(&mut slot);
-                        lower(Some(slot), s(Ok(v)))
-                    }
+                    Ok(slot) => apply::<T, U>(slot, |v| s(Ok(v))),
                     Err(f) => lower(None, s(Err(f))),
                 }));
                 Deferred::shared(inner)
@@ -669,10 +685,13 @@ impl<T: Send + 'static> Deferred<T> {
         }
     }
 
-    pub(crate) fn into_inner_arc(mut self) -> Arc<Inner> {
-        let inner = Arc::clone(self.inner());
-        drop(self);
-        inner
+    /// A weak reference to the shared state, if there is one (a ready value has none and
+    /// needs none: it can no longer be cancelled).
+    pub(crate) fn weak_inner(&self) -> Option<std::sync::Weak<Inner>> {
+        match &self.repr {
+            Repr::Shared(inner, _) => Some(Arc::downgrade(inner)),
+            _ => None,
+        }
     }
 }
 

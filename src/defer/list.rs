@@ -92,14 +92,6 @@ enum Mode {
     FirstSuccess,
 }
 
-struct ListState<T> {
-    results: Vec<Option<Result<T, Failure>>>,
-    remaining: usize,
-    done: bool,
-}
-
-type Shared<S> = Arc<Mutex<S>>;
-
 fn lock<S>(m: &Mutex<S>) -> MutexGuard<'_, S> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
@@ -177,13 +169,9 @@ impl<T: Send + 'static> DeferredList<T> {
     /// assert!(tokio_twisted::testing::success_result_of(d).is_empty());
     /// ```
     pub fn build(self) -> Deferred<Vec<Result<T, Failure>>> {
-        let (out, resolver) = Deferred::new();
         self.run(
             Mode::All,
-            out,
-            move |results| {
-                let _ = resolver.callback(results);
-            },
+            |results| results,
             |_, _| unreachable!("invariant: All mode never reports a first success"),
         )
     }
@@ -205,18 +193,10 @@ impl<T: Send + 'static> DeferredList<T> {
     /// ```
     #[doc(alias = "fireOnOneCallback")]
     pub fn fire_on_one_callback(self) -> Deferred<FirstSuccess<T>> {
-        let (out, resolver) = Deferred::new();
-        let r2 = resolver.clone();
         self.run(
             Mode::FirstSuccess,
-            out,
-            move |results| {
-                let failures = results.into_iter().filter_map(Result::err).collect();
-                let _ = resolver.callback(FirstSuccess::AllFailed(failures));
-            },
-            move |index, value| {
-                let _ = r2.callback(FirstSuccess::Found { index, value });
-            },
+            |results| FirstSuccess::AllFailed(results.into_iter().filter_map(Result::err).collect()),
+            |index, value| FirstSuccess::Found { index, value },
         )
     }
 
@@ -236,96 +216,120 @@ impl<T: Send + 'static> DeferredList<T> {
             .add_callback(|results| results.into_iter().collect::<Result<Vec<T>, Failure>>())
     }
 
-    fn run<U, A, F>(self, mode: Mode, mut out: Deferred<U>, on_all: A, on_first: F) -> Deferred<U>
+    /// Adds one step to every input; the last input to report (or the first success or
+    /// failure, per the flags) fires the aggregate. One shared allocation per list, one
+    /// reference count per input.
+    fn run<U, A, F>(self, mode: Mode, on_all: A, on_first: F) -> Deferred<U>
     where
         U: Send + 'static,
-        A: FnOnce(Vec<Result<T, Failure>>) + Send + 'static,
-        F: FnOnce(usize, T) + Send + 'static,
+        A: FnOnce(Vec<Result<T, Failure>>) -> U + Send + 'static,
+        F: FnOnce(usize, T) -> U + Send + 'static,
     {
+        let (mut out, resolver) = Deferred::new();
         let n = self.inputs.len();
         if n == 0 {
             if matches!(mode, Mode::All) {
-                on_all(Vec::new());
+                let _ = resolver.callback(on_all(Vec::new()));
             }
             return out;
         }
-        let state: Shared<ListState<T>> = Arc::new(Mutex::new(ListState {
-            results: (0..n).map(|_| None).collect(),
-            remaining: n,
-            done: false,
-        }));
-        let callbacks: Shared<(Option<A>, Option<F>)> = Arc::new(Mutex::new((Some(on_all), Some(on_first))));
-        let fire_on_one_errback = self.fire_on_one_errback;
-        let consume = self.consume_errors;
-        let first_error = out_resolver_errback(&mut out);
+        let mut results = Vec::with_capacity(n);
+        results.resize_with(n, || None);
+        let shared = Arc::new(ListShared {
+            state: Mutex::new(ListState {
+                results,
+                remaining: n,
+                done: false,
+                on_all: Some(on_all),
+                on_first: Some(on_first),
+            }),
+            resolver,
+            fire_on_one_errback: self.fire_on_one_errback,
+            fire_on_one_callback: matches!(mode, Mode::FirstSuccess),
+            consume_errors: self.consume_errors,
+        });
         let mut watched = Vec::with_capacity(n);
         for (index, input) in self.inputs.into_iter().enumerate() {
-            let state = Arc::clone(&state);
-            let callbacks = Arc::clone(&callbacks);
-            let first_error = first_error.clone();
-            let is_first_success = matches!(mode, Mode::FirstSuccess);
-            let tail = input.add_both(move |r: Result<T, Failure>| -> Result<(), Failure> {
-                let passed_on = match &r {
-                    Err(f) if !consume => Err(f.clone()),
-                    _ => Ok(()),
-                };
-                let mut st = lock(&state);
-                if st.done {
-                    return passed_on;
-                }
-                match r {
-                    Ok(value) if is_first_success => {
-                        st.done = true;
-                        drop(st);
-                        if let Some(f) = lock(&callbacks).1.take() {
-                            f(index, value);
-                        }
-                        return passed_on;
-                    }
-                    Err(f) if fire_on_one_errback => {
-                        st.done = true;
-                        drop(st);
-                        let _ = first_error.errback(FirstError { failure: f, index });
-                        return passed_on;
-                    }
-                    r => st.results[index] = Some(r),
-                }
-                st.remaining -= 1;
-                if st.remaining > 0 {
-                    return passed_on;
-                }
-                st.done = true;
-                let results = st
-                    .results
-                    .drain(..)
-                    .map(|r| r.expect("invariant: every input reported before the last"))
-                    .collect();
-                drop(st);
-                if let Some(f) = lock(&callbacks).0.take() {
-                    f(results);
-                }
-                passed_on
-            });
-            if let Some(w) = pending_input(tail) {
+            if let Some(w) = input.weak_inner() {
                 watched.push(w);
             }
+            let shared = Arc::clone(&shared);
+            let _tail = input.add_both(move |r: Result<T, Failure>| shared.report(index, r));
         }
         cancel_inputs_on_cancel(&mut out, watched);
         out
     }
 }
 
-/// A resolver-like handle that fails the aggregate's Deferred.
-fn out_resolver_errback<U: Send + 'static>(out: &mut Deferred<U>) -> Resolver<U> {
-    Resolver::from_inner(Arc::clone(out.inner()))
+/// What one DeferredList shares between the steps on its inputs.
+struct ListShared<T, U, A, F> {
+    state: Mutex<ListState<T, A, F>>,
+    resolver: Resolver<U>,
+    fire_on_one_errback: bool,
+    fire_on_one_callback: bool,
+    consume_errors: bool,
 }
 
-/// The input's shared state if it has not fired yet (only those can be cancelled).
-fn pending_input(tail: Deferred<()>) -> Option<Weak<Inner>> {
-    if tail.called() {
-        return None;
+struct ListState<T, A, F> {
+    results: Vec<Option<Result<T, Failure>>>,
+    remaining: usize,
+    done: bool,
+    on_all: Option<A>,
+    on_first: Option<F>,
+}
+
+impl<T, U, A, F> ListShared<T, U, A, F>
+where
+    T: Send + 'static,
+    U: Send + 'static,
+    A: FnOnce(Vec<Result<T, Failure>>) -> U,
+    F: FnOnce(usize, T) -> U,
+{
+    /// Input `index` fired with `r`. Returns what the input's own chain continues with:
+    /// its failure, unless errors are consumed here.
+    fn report(&self, index: usize, r: Result<T, Failure>) -> Result<(), Failure> {
+        let passed_on = match &r {
+            Err(f) if !self.consume_errors => Err(f.clone()),
+            _ => Ok(()),
+        };
+        let mut st = lock(&self.state);
+        if st.done {
+            return passed_on;
+        }
+        match r {
+            Ok(value) if self.fire_on_one_callback => {
+                st.done = true;
+                let on_first = st.on_first.take();
+                drop(st);
+                if let Some(f) = on_first {
+                    let _ = self.resolver.callback(f(index, value));
+                }
+                return passed_on;
+            }
+            Err(failure) if self.fire_on_one_errback => {
+                st.done = true;
+                drop(st);
+                let _ = self.resolver.errback(FirstError { failure, index });
+                return passed_on;
+            }
+            r => st.results[index] = Some(r),
+        }
+        st.remaining -= 1;
+        if st.remaining > 0 {
+            return passed_on;
+        }
+        st.done = true;
+        let results = std::mem::take(&mut st.results)
+            .into_iter()
+            .map(|r| r.expect("invariant: every input reported before the last"))
+            .collect();
+        let on_all = st.on_all.take();
+        drop(st);
+        if let Some(f) = on_all {
+            let _ = self.resolver.callback(f(results));
+        }
+        passed_on
     }
-    Some(Arc::downgrade(&tail.into_inner_arc()))
 }
 
 /// Twisted's `gatherResults`: every input's value in input order, or a [`FirstError`]
@@ -386,8 +390,7 @@ pub fn race<T: Send + 'static>(deferreds: impl IntoIterator<Item = Deferred<T>>)
     }));
     // Every input is known before any callback runs, so an input that has already
     // succeeded cancels all the others, not only those added before it.
-    let mut inputs = inputs;
-    lock(&state).inputs = inputs.iter_mut().map(|d| Arc::downgrade(d.inner())).collect();
+    lock(&state).inputs = inputs.iter().filter_map(Deferred::weak_inner).collect();
     let mut tails = Vec::with_capacity(n);
     for (index, input) in inputs.into_iter().enumerate() {
         let state = Arc::clone(&state);

@@ -30,6 +30,7 @@ mod coroutine;
 mod deferred;
 mod errors;
 mod list;
+mod steps;
 
 pub use deferred::{Deferred, IntoOutcome, Outcome, Resolver, fail, maybe_deferred, succeed};
 pub use errors::{
