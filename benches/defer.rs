@@ -38,7 +38,7 @@ use tokio_twisted::defer::{Deferred, DeferredList, gather_results, succeed};
 use tokio_twisted::failure::Failure;
 
 const IMPL: &str = "tokio-twisted";
-const ITEMS: usize = 1000;
+const ITEMS: i64 = 1000;
 
 /// One result line, exactly as `tokio_baselines::report` prints it.
 fn report(workload: &str, imp: &str, ops: u64, secs: f64, extra: &str) {
@@ -80,36 +80,36 @@ fn main() {
 }
 
 fn deferred_chain(n: u64, reps: u64) {
-    let want = 10 * n as i64;
+    let want = 10 * i64::try_from(n).expect("count fits in i64");
     for _ in 0..reps {
-        let t = Instant::now();
+        let start = Instant::now();
         let mut acc = 0i64;
         for _ in 0..n {
-            let k = black_box(1i64);
-            let (mut d, r) = Deferred::<i64>::new();
+            let step = black_box(1i64);
+            let (mut chain, resolver) = Deferred::<i64>::new();
             for _ in 0..10 {
-                d = d.add_callback(move |x| Ok::<_, Failure>(x + k));
+                chain = chain.add_callback(move |x| Ok::<_, Failure>(x + step));
             }
-            r.callback(0).expect("fired once");
-            let v = black_box(d).try_result().ok().expect("settled").expect("success");
-            acc += black_box(v);
+            resolver.callback(0).expect("fired once");
+            let value = black_box(chain).try_result().expect("settled").expect("success");
+            acc += black_box(value);
         }
-        let secs = t.elapsed().as_secs_f64();
+        let secs = start.elapsed().as_secs_f64();
         assert_eq!(acc, want);
         report("deferred_chain", IMPL, n, secs, "callbacks_per_op=10");
 
-        let t = Instant::now();
+        let start = Instant::now();
         let mut acc = 0i64;
         for _ in 0..n {
-            let k = black_box(1i64);
-            let mut d = succeed(black_box(0i64));
+            let step = black_box(1i64);
+            let mut chain = succeed(black_box(0i64));
             for _ in 0..10 {
-                d = d.add_callback(move |x| Ok::<_, Failure>(x + k));
+                chain = chain.add_callback(move |x| Ok::<_, Failure>(x + step));
             }
-            let v = black_box(d).try_result().ok().expect("settled").expect("success");
-            acc += black_box(v);
+            let value = black_box(chain).try_result().expect("settled").expect("success");
+            acc += black_box(value);
         }
-        let secs = t.elapsed().as_secs_f64();
+        let secs = start.elapsed().as_secs_f64();
         assert_eq!(acc, want);
         report(
             "deferred_chain",
@@ -134,8 +134,8 @@ async fn sum_succeed(n: u64) -> u64 {
 async fn sum_fired_new(n: u64) -> u64 {
     let mut total = 0u64;
     for i in 0..n {
-        let (d, r) = Deferred::<u64>::new();
-        r.callback(i).expect("fired once");
+        let (d, resolver) = Deferred::<u64>::new();
+        resolver.callback(i).expect("fired once");
         total += black_box(d).await.expect("success");
     }
     total
@@ -151,16 +151,16 @@ fn inline_callbacks(n: u64, inner: u64, reps: u64) {
     for _ in 0..reps {
         for (name, fired_new) in [(IMPL, false), ("tokio-twisted-fired-new", true)] {
             let secs = rt.block_on(async {
-                let t = Instant::now();
+                let start = Instant::now();
                 for _ in 0..inner {
-                    let s = if fired_new {
+                    let sum = if fired_new {
                         sum_fired_new(n).await
                     } else {
                         sum_succeed(n).await
                     };
-                    assert_eq!(black_box(s), want);
+                    assert_eq!(black_box(sum), want);
                 }
-                t.elapsed().as_secs_f64()
+                start.elapsed().as_secs_f64()
             });
             report("inline_callbacks", name, n * inner, secs, &extra);
         }
@@ -168,7 +168,7 @@ fn inline_callbacks(n: u64, inner: u64, reps: u64) {
             ("tokio-twisted-from-future", false),
             ("tokio-twisted-from-future-fired-new", true),
         ] {
-            let t = Instant::now();
+            let start = Instant::now();
             for _ in 0..inner {
                 let d = Deferred::from_future(async move {
                     Ok::<_, Failure>(if fired_new {
@@ -177,44 +177,44 @@ fn inline_callbacks(n: u64, inner: u64, reps: u64) {
                         sum_succeed(n).await
                     })
                 });
-                let s = d.try_result().ok().expect("ran to the end").expect("success");
-                assert_eq!(black_box(s), want);
+                let sum = d.try_result().expect("ran to the end").expect("success");
+                assert_eq!(black_box(sum), want);
             }
-            let secs = t.elapsed().as_secs_f64();
+            let secs = start.elapsed().as_secs_f64();
             report("inline_callbacks", name, n * inner, secs, &extra);
         }
     }
 }
 
 fn deferred_list(lists: u64, reps: u64) {
-    let want = (ITEMS as i64 - 1) * ITEMS as i64 / 2;
+    let want = (ITEMS - 1) * ITEMS / 2;
     for _ in 0..reps {
-        let t = Instant::now();
+        let start = Instant::now();
         for _ in 0..lists {
-            let (ds, rs): (Vec<_>, Vec<_>) = (0..ITEMS).map(|_| Deferred::<i64>::new()).unzip();
-            let d = DeferredList::new(ds).build();
-            for (i, r) in (0..).zip(&rs) {
-                r.callback(i).expect("fired once");
+            let (inputs, resolvers): (Vec<_>, Vec<_>) = (0..ITEMS).map(|_| Deferred::<i64>::new()).unzip();
+            let list = DeferredList::new(inputs).build();
+            for (i, resolver) in (0..).zip(&resolvers) {
+                resolver.callback(i).expect("fired once");
             }
-            let results = d.try_result().ok().expect("all fired").expect("success");
+            let results = list.try_result().expect("all fired").expect("success");
             let sum: i64 = results.into_iter().map(|r| r.expect("ok")).sum();
             assert_eq!(black_box(sum), want);
         }
-        let secs = t.elapsed().as_secs_f64();
+        let secs = start.elapsed().as_secs_f64();
         report("deferred_list", IMPL, lists, secs, "items_per_op=1000");
 
-        let t = Instant::now();
+        let start = Instant::now();
         for _ in 0..lists {
-            let (ds, rs): (Vec<_>, Vec<_>) = (0..ITEMS).map(|_| Deferred::<i64>::new()).unzip();
-            let d = gather_results(ds);
-            for (i, r) in (0..).zip(&rs) {
-                r.callback(i).expect("fired once");
+            let (inputs, resolvers): (Vec<_>, Vec<_>) = (0..ITEMS).map(|_| Deferred::<i64>::new()).unzip();
+            let list = gather_results(inputs);
+            for (i, resolver) in (0..).zip(&resolvers) {
+                resolver.callback(i).expect("fired once");
             }
-            let values = d.try_result().ok().expect("all fired").expect("success");
+            let values = list.try_result().expect("all fired").expect("success");
             let sum: i64 = values.into_iter().sum();
             assert_eq!(black_box(sum), want);
         }
-        let secs = t.elapsed().as_secs_f64();
+        let secs = start.elapsed().as_secs_f64();
         report(
             "deferred_list",
             "tokio-twisted-gather",
