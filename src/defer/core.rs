@@ -175,6 +175,17 @@ impl Inner {
         // Firing drops the canceller, as Twisted does, to break reference cycles.
         let canceller = st.canceller.take();
         let runnable = st.runnable();
+        if runnable && st.chain.is_empty() && st.chained_to.is_none() {
+            // Nothing to run and nobody to hand the result to: the chain has settled
+            // already. This is what `run` would do, without its two extra lock rounds.
+            let waker = st.waker.take();
+            drop(st);
+            drop(canceller);
+            if let Some(w) = waker {
+                w.wake();
+            }
+            return Ok(());
+        }
         drop(st);
         drop(canceller);
         if runnable {
