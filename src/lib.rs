@@ -40,3 +40,8 @@ pub mod porting;
 pub mod reactor;
 pub mod task;
 pub mod testing;
+
+// The README's code blocks run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

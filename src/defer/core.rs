@@ -175,7 +175,16 @@ impl Inner {
         st.result = Some(outcome);
         // Firing drops the canceller, as Twisted does, to break reference cycles.
         let canceller = st.canceller.take();
-        if st.runnable() {
+        if st.runnable() && st.chain.is_empty() && st.chained_to.is_none() {
+            // Nothing to run and nobody to hand the result to: the chain has settled
+            // already. This is what the runner would do, without its lock rounds.
+            let waker = st.waker.take();
+            drop(st);
+            drop(canceller);
+            if let Some(w) = waker {
+                w.wake();
+            }
+        } else if st.runnable() {
             let mut next = run_locked(self, st);
             drop(canceller);
             while let Some(outer) = next {
