@@ -163,6 +163,10 @@ impl Failure {
     /// let f = Failure::from_panic(Box::new(String::from("oops")));
     /// assert_eq!(f.error_message(), "panicked: oops");
     /// ```
+    #[allow(
+        clippy::needless_pass_by_value,
+        reason = "takes the payload as `catch_unwind` returns it"
+    )]
     pub fn from_panic(payload: Box<dyn Any + Send>) -> Self {
         let message = if let Some(s) = payload.downcast_ref::<&'static str>() {
             (*s).to_owned()

@@ -46,14 +46,19 @@ pub(crate) enum StepOut {
     Chain(Arc<Inner>),
 }
 
+/// A canceller run at most once.
+pub(crate) type UserCanceller = Box<dyn FnOnce(&Arc<Inner>) + Send>;
+/// A canceller that takes over cancellation.
+pub(crate) type CustomCanceller = Arc<dyn Fn(&Arc<Inner>) + Send + Sync>;
+
 /// What `cancel()` does before the default `CancelledError`.
 pub(crate) enum CancelHook {
     /// Twisted's canceller: runs at most once; if the Deferred is still unfired afterwards
     /// it fails with `CancelledError`.
-    User(Box<dyn FnOnce(&Arc<Inner>) + Send>),
+    User(UserCanceller),
     /// Replaces cancellation altogether (`DeferredList`, `from_future`): runs on every
     /// `cancel()` while the Deferred is unfired, and fires nothing by itself.
-    Custom(Arc<dyn Fn(&Arc<Inner>) + Send + Sync>),
+    Custom(CustomCanceller),
 }
 
 pub(crate) struct Inner {
@@ -334,7 +339,7 @@ impl Drop for Inner {
 
 impl fmt::Debug for Inner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "<Deferred at {:p}>", self)
+        write!(f, "<Deferred at {self:p}>")
     }
 }
 

@@ -187,8 +187,7 @@ fn apply<T: 'static, U: Send + 'static>(mut slot: Value, f: impl FnOnce(T) -> Ou
         .expect("invariant: a chain value has the type its step was added with");
     let v = cell.take().expect("invariant: a chain value is taken once");
     let out = match f(v) {
-        Outcome::Value(u) => u,
-        Outcome::Deferred(Deferred { repr: Repr::Ready(u) }) => u,
+        Outcome::Value(u) | Outcome::Deferred(Deferred { repr: Repr::Ready(u) }) => u,
         other => return lower(None, other),
     };
     let cell: &mut dyn std::any::Any = cell;

@@ -87,6 +87,7 @@ pub enum FirstSuccess<T> {
 }
 
 /// What the list's Deferred fires with.
+#[derive(Clone, Copy)]
 enum Mode {
     All,
     FirstSuccess,
@@ -261,7 +262,7 @@ impl<T: Send + 'static> DeferredList<T> {
     }
 }
 
-/// What one DeferredList shares between the steps on its inputs.
+/// What one `DeferredList` shares between the steps on its inputs.
 struct ListShared<T, U, A, F> {
     state: Mutex<ListState<T, A, F>>,
     resolver: Resolver<U>,

@@ -6,7 +6,7 @@
 //! [`Resolver<T>`], with a value or a [`Failure`](crate::failure::Failure); its callbacks
 //! and errbacks run synchronously, in order, on the firing thread, with Twisted's rules for
 //! switching paths, chaining on returned Deferreds, pausing and cancelling. It is also a
-//! [`Future`](std::future::Future), so async code awaits it, and
+//! [`Future`], so async code awaits it, and
 //! [`Deferred::from_future`] turns async code back into a Deferred (`inlineCallbacks`).
 //!
 //! ```

@@ -14,7 +14,7 @@ pub type TimedFn = Box<dyn FnOnce() + Send + 'static>;
 
 /// Something that tells the time and runs functions later: Twisted's `IReactorTime`.
 ///
-/// Implemented by the [reactor](crate::reactor::Reactor)'s handle and by
+/// Implemented by the reactor's handle and by
 /// [`task::Clock`](crate::task::Clock). Everything in this crate that schedules (timeouts,
 /// `defer_later`, `LoopingCall`, `Cooperator`) takes one, so every time-based behaviour can
 /// be tested with a `Clock`, without sleeping.
@@ -203,7 +203,7 @@ impl DelayedCall {
     /// ```
     pub fn cancel(&self) -> Result<(), DelayedCallError> {
         let mut st = lock(&self.call.state);
-        self.check(&st)?;
+        Self::check(&st)?;
         st.phase = Phase::Cancelled;
         let f = st.func.take();
         drop(st);
@@ -257,7 +257,7 @@ impl DelayedCall {
 
     fn retime(&self, f: impl FnOnce(Duration) -> Duration) -> Result<(), DelayedCallError> {
         let mut st = lock(&self.call.state);
-        self.check(&st)?;
+        Self::check(&st)?;
         st.time = f(st.time);
         st.generation += 1;
         let (time, generation) = (st.time, st.generation);
@@ -268,7 +268,7 @@ impl DelayedCall {
         Ok(())
     }
 
-    fn check(&self, st: &CallState) -> Result<(), DelayedCallError> {
+    fn check(st: &CallState) -> Result<(), DelayedCallError> {
         match st.phase {
             Phase::Pending => Ok(()),
             Phase::Called => Err(DelayedCallError::AlreadyCalled),
@@ -391,7 +391,7 @@ impl TimerQueue {
         });
         let mut q = lock(&self.inner);
         q.live += 1;
-        self.push_locked(&mut q, time, 0, Arc::clone(&call));
+        Self::push_locked(&mut q, time, 0, Arc::clone(&call));
         drop(q);
         (self.on_change)();
         DelayedCall { call }
@@ -399,12 +399,12 @@ impl TimerQueue {
 
     fn push(&self, time: Duration, generation: u64, call: Arc<Call>) {
         let mut q = lock(&self.inner);
-        self.push_locked(&mut q, time, generation, call);
+        Self::push_locked(&mut q, time, generation, call);
         drop(q);
         (self.on_change)();
     }
 
-    fn push_locked(&self, q: &mut QueueInner, time: Duration, generation: u64, call: Arc<Call>) {
+    fn push_locked(q: &mut QueueInner, time: Duration, generation: u64, call: Arc<Call>) {
         let seq = q.seq;
         q.seq += 1;
         q.heap.push(Reverse(Entry {
@@ -440,6 +440,7 @@ impl TimerQueue {
     }
 
     /// When the earliest pending call is due.
+    #[allow(dead_code, reason = "used by the reactor, which lands separately")]
     pub(crate) fn next_deadline(&self) -> Option<Duration> {
         let mut q = lock(&self.inner);
         Self::prune(&mut q);

@@ -88,8 +88,10 @@ impl LoggedErrors {
 impl Drop for LoggedErrors {
     fn drop(&mut self) {
         let left = crate::log::pop_capture();
-        if !left.is_empty() && !std::thread::panicking() {
-            panic!("{} logged error(s) were not flushed: {left:?}", left.len());
-        }
+        assert!(
+            left.is_empty() || std::thread::panicking(),
+            "{} logged error(s) were not flushed: {left:?}",
+            left.len()
+        );
     }
 }

@@ -36,10 +36,15 @@ use crate::failure::Failure;
 #[doc(alias = "successResultOf")]
 #[track_caller]
 pub fn success_result_of<T: Send + 'static>(d: Deferred<T>) -> T {
-    match d.try_result() {
+    let result = d.try_result();
+    assert!(
+        result.is_ok(),
+        "success result expected, but the deferred has no result yet"
+    );
+    match result {
         Ok(Ok(v)) => v,
         Ok(Err(f)) => panic!("success result expected, found failure: {f:?}"),
-        Err(_) => panic!("success result expected, but the deferred has no result yet"),
+        Err(d) => unreachable!("checked above: {:?}", d.called()),
     }
 }
 
@@ -57,10 +62,15 @@ pub fn success_result_of<T: Send + 'static>(d: Deferred<T>) -> T {
 #[doc(alias = "failureResultOf")]
 #[track_caller]
 pub fn failure_result_of<T: Send + 'static>(d: Deferred<T>) -> Failure {
-    match d.try_result() {
+    let result = d.try_result();
+    assert!(
+        result.is_ok(),
+        "failure result expected, but the deferred has no result yet"
+    );
+    match result {
         Ok(Err(f)) => f,
         Ok(Ok(_)) => panic!("failure result expected, found a success"),
-        Err(_) => panic!("failure result expected, but the deferred has no result yet"),
+        Err(d) => unreachable!("checked above: {:?}", d.called()),
     }
 }
 
