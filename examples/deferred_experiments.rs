@@ -185,7 +185,7 @@ fn experiment_4() {
     println!("# Experiment 4.a");
     // The members were moved into the list; their resolvers show their state. The list's
     // own callback took each member's value (Rust moves it rather than sharing it), so a
-    // fired member's repr shows `<value>` where Twisted shows the number.
+    // fired member's repr shows `None` where Twisted shows the number.
     for (i, r) in (0..).zip(&resolvers[..4]) {
         r.callback(i).expect("first fire");
         println!("{r:?}");

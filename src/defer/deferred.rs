@@ -742,6 +742,8 @@ pub(crate) fn fmt_inner<T: fmt::Debug + 'static>(
         inner.with_result(|r| match r {
             Some(Ok(slot)) => match slot.downcast_ref::<Option<T>>().and_then(Option::as_ref) {
                 Some(v) => write!(f, " current result: {v:?}"),
+                // A unit result (the value went on to an aggregate) reads as Python's None.
+                None if slot.is::<Option<()>>() => f.write_str(" current result: None"),
                 None => f.write_str(" current result: <value>"),
             },
             Some(Err(e)) => write!(f, " current result: {e:?}"),
