@@ -425,6 +425,15 @@ fn finish(mut st: MutexGuard<'_, State>, result: Outcome) -> Option<Arc<Inner>> 
 /// A step returned `inner`: take its result now if it has settled, otherwise make
 /// `current` wait on it. Returns the result when it could be taken at once.
 fn chain_to(current: &Arc<Inner>, inner: &Arc<Inner>) -> Option<Outcome> {
+    if Arc::ptr_eq(current, inner) {
+        // A callback returned the Deferred it is attached to (only possible by smuggling the
+        // handle into the callback). Waiting on itself would leave it stuck forever and leak a
+        // reference cycle; Twisted warns, and fails it when that warning is an error. Fail it.
+        // Test: tests/conformance/test_defer.rs, test_circular_chain_exception.
+        return Some(Err(Failure::msg(
+            "callback returned the deferred it was attached to",
+        )));
+    }
     let mut ist = inner.lock();
     if ist.runnable() && ist.chain.is_empty() {
         ist.consumed = true;
