@@ -212,14 +212,29 @@ impl Inner {
         loop {
             let mut st = current.lock();
             if st.called {
-                let inner = st.waiting_on.as_ref().and_then(Weak::upgrade);
-                drop(st);
+                let inner = st.waiting_on.as_ref().map(Weak::upgrade);
                 match inner {
-                    Some(inner) => {
+                    Some(Some(inner)) => {
+                        drop(st);
                         current = inner;
                         continue;
                     }
-                    None => return,
+                    Some(None) if st.result.is_none() => {
+                        // Waiting on a Deferred that is gone: no handle or resolver is left
+                        // that could fire it. Twisted would cancel it, and without a
+                        // canceller it fails with CancelledError, which moves here; deliver
+                        // that directly instead of staying stuck.
+                        // Test: tests/defer.rs, cancel_reaches_an_inner_deferred_nobody_can_fire.
+                        st.waiting_on = None;
+                        st.result = Some(Err(Failure::new(CancelledError)));
+                        let runnable = st.runnable();
+                        drop(st);
+                        if runnable {
+                            run(&current);
+                        }
+                        return;
+                    }
+                    _ => return,
                 }
             }
             let hook = match &st.canceller {
