@@ -111,7 +111,10 @@ fn seed_experiment_3b_fire_b_then_a() {
     let (a, ra) = Deferred::<i32>::new();
     let (b, rb) = Deferred::<i32>::new();
     rb.callback(4).unwrap();
-    assert_eq!(format!("{b:?}"), format!("<Deferred at {} current result: 4>", address(&b)));
+    assert_eq!(
+        format!("{b:?}"),
+        format!("<Deferred at {} current result: 4>", address(&b))
+    );
     let (p1, p2) = (printed.clone(), printed.clone());
     let a = a
         .add_callback(move |arg| {
@@ -134,7 +137,10 @@ fn seed_experiment_3b_fire_b_then_a() {
 fn address<T: std::fmt::Debug>(d: &T) -> String {
     let s = format!("{d:?}");
     let start = s.find("0x").unwrap();
-    s[start..].chars().take_while(char::is_ascii_alphanumeric).collect()
+    s[start..]
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect()
 }
 
 // --- Types through the chain and the step-return forms ---------------------------------------
@@ -167,10 +173,15 @@ fn failure_skips_retyped_callbacks() {
 #[test]
 fn every_step_return_form() {
     assert_eq!(success_result_of(succeed(1).add_callback(|x| Ok(x + 1))), 2);
-    assert!(failure_result_of(succeed(1).add_callback(|_| Err::<i32, _>(Failure::new(Boom)))).check::<Boom>());
+    assert!(
+        failure_result_of(succeed(1).add_callback(|_| Err::<i32, _>(Failure::new(Boom)))).check::<Boom>()
+    );
     success_result_of(succeed(1).add_callback(|_| ()));
     assert_eq!(success_result_of(succeed(1).add_callback(|x| succeed(x + 2))), 3);
-    assert_eq!(success_result_of(succeed(1).add_callback(|x| Outcome::Value(x + 3))), 4);
+    assert_eq!(
+        success_result_of(succeed(1).add_callback(|x| Outcome::Value(x + 3))),
+        4
+    );
     let f = failure_result_of(succeed(1).add_callback(|_| Outcome::<i32>::Failure(Failure::new(Boom))));
     assert!(f.check::<Boom>());
     let (inner, ri) = Deferred::<i32>::new();
@@ -191,7 +202,10 @@ fn into_outcome_lets_one_step_mix_forms() {
         }
     }
     assert_eq!(success_result_of(succeed(4).add_callback(|x| lookup(true, x))), 4);
-    assert_eq!(success_result_of(succeed(4).add_callback(|x| lookup(false, x))), 40);
+    assert_eq!(
+        success_result_of(succeed(4).add_callback(|x| lookup(false, x))),
+        40
+    );
     let out = Ok::<_, Failure>(1).into_outcome();
     assert!(matches!(out, Outcome::Value(1)));
     assert_eq!(format!("{:?}", Outcome::Value(1)), "Value(1)");
@@ -210,7 +224,10 @@ fn question_mark_in_callbacks() {
         f.trap::<MessageError>()?;
         Ok(0)
     });
-    assert!(failure_result_of(d).check::<Boom>(), "trap passes other failures on");
+    assert!(
+        failure_result_of(d).check::<Boom>(),
+        "trap passes other failures on"
+    );
 }
 
 /// A panic in an errback, or in an `add_both` step, becomes a failure too.
@@ -248,10 +265,17 @@ fn debug_output_shapes() {
     assert_eq!(format!("{d:?}"), format!("<Deferred at {at} callbacks: 1>"));
     d.pause();
     r.callback(1).unwrap();
-    assert_eq!(format!("{d:?}"), format!("<Deferred at {at} current result: 1 paused: 1 callbacks: 1>"));
+    assert_eq!(
+        format!("{d:?}"),
+        format!("<Deferred at {at} current result: 1 paused: 1 callbacks: 1>")
+    );
     d.unpause().unwrap();
     assert_eq!(format!("{d:?}"), format!("<Deferred at {at} current result: 2>"));
-    assert_eq!(format!("{r:?}"), format!("{d:?}"), "the resolver shows its Deferred");
+    assert_eq!(
+        format!("{r:?}"),
+        format!("{d:?}"),
+        "the resolver shows its Deferred"
+    );
     assert_eq!(format!("{:?}", succeed("x")), "<Deferred current result: \"x\">");
     let f = fail::<i32>(Failure::msg("bad"));
     assert!(format!("{f:?}").contains("current result: Failure"), "{f:?}");
@@ -305,7 +329,10 @@ fn pauses_nest() {
 fn unpause_without_pause_is_an_error() {
     let (mut d, r) = Deferred::<i32>::new();
     assert_eq!(d.unpause(), Err(NotPausedError));
-    assert_eq!(NotPausedError.to_string(), "unpause called on a deferred that is not paused");
+    assert_eq!(
+        NotPausedError.to_string(),
+        "unpause called on a deferred that is not paused"
+    );
     r.callback(1).unwrap();
     let mut d = d.add_callback(|x| Ok(x + 1));
     assert_eq!(d.unpause(), Err(NotPausedError));
@@ -420,7 +447,10 @@ fn panicking_canceller() {
     d.cancel();
     d.cancel();
     let f = failure_result_of(d);
-    assert_eq!(f.downcast_ref::<PanicError>().unwrap().message(), "canceller broke");
+    assert_eq!(
+        f.downcast_ref::<PanicError>().unwrap().message(),
+        "canceller broke"
+    );
 }
 
 // --- Unhandled errors ---------------------------------------------------------------------
@@ -501,7 +531,11 @@ fn racing_resolvers_fire_once() {
                 thread::spawn(move || r.callback(i).is_ok())
             })
             .collect();
-        let wins = handles.into_iter().map(|h| h.join().unwrap()).filter(|&w| w).count();
+        let wins = handles
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .filter(|&w| w)
+            .count();
         assert_eq!(wins, 1);
         assert!(success_result_of(d) < 4);
     }
