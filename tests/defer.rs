@@ -407,7 +407,7 @@ fn cancel_through_the_resolver() {
 }
 
 /// Cancelling a Deferred that waits on one nobody can fire any more (its handles and resolvers
-/// are all gone) fails it with CancelledError, as cancelling that inner Deferred would.
+/// are all gone) fails it with `CancelledError`, as cancelling that inner Deferred would.
 #[test]
 fn cancel_reaches_an_inner_deferred_nobody_can_fire() {
     let (a, ra) = Deferred::<i32>::new();
@@ -480,7 +480,7 @@ fn handled_failures_are_not_reported() {
     drop(fail::<i32>(Boom).add_errback(|_f| Ok(0)));
     failure_result_of(fail::<i32>(Boom));
     let _ = fail::<i32>(Boom).try_result();
-    let _ = fail::<i32>(Boom).add_both(|r: Result<i32, Failure>| Ok(r.is_err()));
+    drop(fail::<i32>(Boom).add_both(|r: Result<i32, Failure>| Ok(r.is_err())));
     let (outer, ro) = Deferred::<i32>::new();
     let outer = outer.add_callback(|_| fail::<i32>(Boom)).add_errback(|_f| Ok(1));
     ro.callback(0).unwrap();
@@ -520,7 +520,7 @@ fn callbacks_run_on_the_firing_thread() {
     assert_ne!(firing, thread::current().id());
 }
 
-/// Only one of several threads racing to fire wins; the others get AlreadyCalledError.
+/// Only one of several threads racing to fire wins; the others get `AlreadyCalledError`.
 #[test]
 fn racing_resolvers_fire_once() {
     for _ in 0..50 {

@@ -61,7 +61,7 @@ fn results_in_input_order_not_firing_order() {
     assert_eq!(values, ["a", "b", "c"]);
 }
 
-/// The FirstError names the first input to fail in time, not the lowest index.
+/// The `FirstError` names the first input to fail in time, not the lowest index.
 #[test]
 fn first_error_is_first_in_time() {
     let (ds, rs) = unfired::<()>(3);
@@ -78,7 +78,7 @@ fn first_error_is_first_in_time() {
     assert_eq!(f.error_message(), "FirstError[#2, boom 2]");
 }
 
-/// fire_on_one_callback skips failures and fires with the first success and its index.
+/// `fire_on_one_callback` skips failures and fires with the first success and its index.
 #[test]
 fn fire_on_one_callback_after_failures() {
     let logged = LoggedErrors::capture();
@@ -96,7 +96,7 @@ fn fire_on_one_callback_after_failures() {
     assert!(logged.is_empty(), "consume_errors keeps later failures quiet too");
 }
 
-/// fire_on_one_callback with every input failing gives every failure, in input order.
+/// `fire_on_one_callback` with every input failing gives every failure, in input order.
 #[test]
 fn fire_on_one_callback_all_failing() {
     let (ds, rs) = unfired::<i32>(3);
@@ -127,7 +127,7 @@ fn fire_on_one_callback_and_errback_together() {
     rs[0].callback(0).unwrap();
 }
 
-/// Without consume_errors each failed input reports its failure when it goes away; with it,
+/// Without `consume_errors` each failed input reports its failure when it goes away; with it,
 /// none does.
 #[test]
 fn consume_errors_controls_unhandled_reports() {
@@ -196,7 +196,7 @@ fn cancel_after_the_list_fired() {
     assert!(!rs[1].called());
 }
 
-/// Cancelling a list adds no CancelledError of its own: an input whose canceller succeeds
+/// Cancelling a list adds no `CancelledError` of its own: an input whose canceller succeeds
 /// simply succeeds.
 #[test]
 fn cancel_adds_no_error_of_its_own() {
@@ -207,8 +207,8 @@ fn cancel_adds_no_error_of_its_own() {
     assert_eq!(values, [1, 2]);
 }
 
-/// gather_results of nothing is an empty list at once; `DeferredList::gather` honours
-/// consume_errors.
+/// `gather_results` of nothing is an empty list at once; `DeferredList::gather` honours
+/// `consume_errors`.
 #[test]
 fn gather_empty_and_consume_errors() {
     assert!(success_result_of(gather_results(Vec::<Deferred<i32>>::new())).is_empty());
@@ -226,14 +226,14 @@ fn gather_empty_and_consume_errors() {
     assert!(logged.is_empty());
 }
 
-/// Canceller-counting inputs for the race tests.
-fn counted(
-    n: usize,
-) -> (
+type Counted = (
     Vec<Arc<AtomicUsize>>,
     Vec<Deferred<i32>>,
     Vec<tokio_twisted::defer::Resolver<i32>>,
-) {
+);
+
+/// Canceller-counting inputs for the race tests.
+fn counted(n: usize) -> Counted {
     let mut counts = Vec::new();
     let mut ds = Vec::new();
     let mut rs = Vec::new();
@@ -284,7 +284,7 @@ fn race_failures_then_a_success() {
     assert!(logged.is_empty(), "race consumes every input's result");
 }
 
-/// All failing, in any order: the FailureGroup lists them in input order.
+/// All failing, in any order: the `FailureGroup` lists them in input order.
 #[test]
 fn race_failure_group_in_input_order() {
     let (_counts, ds, rs) = counted(3);
@@ -302,8 +302,8 @@ fn race_failure_group_in_input_order() {
     );
 }
 
-/// Cancelling a race cancels every input once; the race then fails with a FailureGroup of
-/// CancelledErrors. A race of nothing never fires.
+/// Cancelling a race cancels every input once; the race then fails with a `FailureGroup` of
+/// `CancelledErrors`. A race of nothing never fires.
 #[test]
 fn race_cancel_and_empty() {
     let (counts, ds, _rs) = counted(2);
