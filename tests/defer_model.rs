@@ -416,3 +416,115 @@ fn model_walkthrough() {
     assert_eq!(observed[10].answer, Some("NotPaused"));
     assert_eq!(last.answer, Some("AlreadyCalled"));
 }
+
+// --- Recorded traces of Twisted itself ------------------------------------------------------
+
+/// Twisted 26.10's observations on 400 random sequences, recorded by
+/// `tests/data/gen_twisted_traces.py` (which documents the format).
+const TWISTED_TRACES: &str = include_str!("data/twisted_deferred_traces.txt");
+
+fn parse_fire(s: &str) -> Result<i64, u8> {
+    match s.split_at(1) {
+        ("o", n) => Ok(n.parse().unwrap()),
+        ("x", k) => Err(k.parse().unwrap()),
+        other => panic!("bad outcome {other:?}"),
+    }
+}
+
+fn parse_op(s: &str) -> Op {
+    match s.split_at(1) {
+        ("A", rest) => {
+            let side = match &rest[..1] {
+                "c" => Side::Callback,
+                "e" => Side::Errback,
+                "b" => Side::Both,
+                other => panic!("bad side {other}"),
+            };
+            let action = match rest[1..].split_at(1) {
+                ("m", n) => Action::Map(n.parse().unwrap()),
+                ("f", k) => Action::Fail(k.parse().unwrap()),
+                ("r", n) => Action::Ready(n.parse().unwrap()),
+                ("o", n) => Action::Fired(Ok(n.parse().unwrap())),
+                ("x", k) => Action::Fired(Err(k.parse().unwrap())),
+                ("u", "") => Action::Unfired,
+                other => panic!("bad action {other:?}"),
+            };
+            Op::Add(side, action)
+        }
+        ("F", spec) => Op::Fire(parse_fire(spec)),
+        ("I", rest) => {
+            let (i, spec) = rest.split_once(':').unwrap();
+            Op::FireInner(i.parse().unwrap(), parse_fire(spec))
+        }
+        ("P", "") => Op::Pause,
+        ("U", "") => Op::Unpause,
+        ("C", "") => Op::Cancel,
+        other => panic!("bad op {other:?}"),
+    }
+}
+
+/// An observation in the recorded format.
+fn format_observed(o: &Observed) -> String {
+    let answer = match o.answer {
+        None => "-",
+        Some("Ok") => "Ok",
+        Some("AlreadyCalled") => "AC",
+        Some("NotPaused") => "NP",
+        Some(other) => panic!("unexpected answer {other}"),
+    };
+    let result = match o.result {
+        None => "-".to_owned(),
+        Some(Ok(v)) => format!("o{v}"),
+        Some(Err(ModelErr::Code(k))) => format!("x{k}"),
+        Some(Err(ModelErr::Cancelled)) => "xc".to_owned(),
+    };
+    let ran = if o.ran.is_empty() {
+        "_".to_owned()
+    } else {
+        o.ran
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(".")
+    };
+    format!(
+        "{answer} {} {} {} {} {result} {ran}",
+        u8::from(o.called),
+        u8::from(o.paused),
+        u8::from(o.waiting),
+        o.pending
+    )
+}
+
+/// The crate and the model both reproduce, operation by operation, what Twisted itself did on
+/// 400 recorded random sequences.
+#[test]
+fn replays_recorded_twisted_traces() {
+    let mut replayed = 0;
+    for (n, line) in TWISTED_TRACES.lines().enumerate() {
+        let (ops, observations) = line.split_once(" | ").expect("ops | observations");
+        let ops: Vec<Op> = ops.split(' ').map(parse_op).collect();
+        let expected: Vec<&str> = observations.split(" / ").collect();
+        assert_eq!(ops.len(), expected.len(), "line {}", n + 1);
+        let mut real = Real::new();
+        let mut model = Model::default();
+        for (id, (op, want)) in ops.iter().zip(&expected).enumerate() {
+            let got = real.apply(id, *op);
+            assert_eq!(
+                format_observed(&real.observe(got)),
+                *want,
+                "crate, line {} op #{id} {op:?}",
+                n + 1
+            );
+            let modelled = model.apply(id, *op);
+            assert_eq!(
+                format_observed(&model.observe(modelled)),
+                *want,
+                "model, line {} op #{id}",
+                n + 1
+            );
+        }
+        replayed += 1;
+    }
+    assert_eq!(replayed, 400);
+}
