@@ -14,16 +14,15 @@
 //!
 //! # Ported in `test_defer_primitives.rs` (another engineer)
 //!
-//! - `OtherPrimitivesTests` (12): testLock, test_cancelLockAfterAcquired,
+//! - `OtherPrimitivesTests` (10): testLock, test_cancelLockAfterAcquired,
 //!   test_cancelLockBeforeAcquired, testSemaphore, test_semaphoreInvalidTokens,
 //!   test_cancelSemaphoreAfterAcquired, test_cancelSemaphoreBeforeAcquired, testQueue,
-//!   test_cancelQueueAfterSynchronousGet, test_cancelQueueAfterGet (and the two listed below
-//!   that use `async with` a lock or semaphore).
-//! - `DeferredFilesystemLockTests` (9): test_waitUntilLockedWithNoLock,
+//!   test_cancelQueueAfterSynchronousGet, test_cancelQueueAfterGet.
+//! - `DeferredFilesystemLockTests` (8): test_waitUntilLockedWithNoLock,
 //!   test_waitUntilLockedWithTimeoutLocked, test_waitUntilLockedWithTimeoutUnlocked,
 //!   test_defaultScheduler, test_concurrentUsage, test_multipleUsages,
 //!   test_cancelDeferUntilLocked, test_cancelDeferUntilLockedWithTimeout.
-//! - `DeferredAddTimeoutTests` (17): test_timeoutChainable, test_successResultBeforeTimeout,
+//! - `DeferredAddTimeoutTests` (18): test_timeoutChainable, test_successResultBeforeTimeout,
 //!   test_successResultBeforeTimeoutCustom, test_failureBeforeTimeout,
 //!   test_failureBeforeTimeoutCustom, test_timedOut, test_timedOutCustom,
 //!   test_timedOutProvidedCancelSuccess, test_timedOutProvidedCancelFailure,
@@ -54,7 +53,8 @@
 //!   EnsureDeferredTests.test_willNotAllowNonDeferredOrCoroutine: the type system forbids
 //!   passing a non-future to `from_future`.
 //! - DeferredTests.test_DEFERRED_SUBCLASSES: Python subclass registry.
-//! - AlreadyCalledTests.testAlreadyCalledDebug_CC, _CE, _EC, _EE, .testNoDebugging,
+//! - AlreadyCalledTests.testAlreadyCalledDebug_CC, .testAlreadyCalledDebug_CE,
+//!   .testAlreadyCalledDebug_EC, .testAlreadyCalledDebug_EE, .testNoDebugging,
 //!   .testSwitchDebugging: debug-mode stack capture ("C:"/"I:" stacks in the error message).
 //! - LogTests.test_errorLogDebugInfo: debug-mode stack capture.
 //! - EnsureDeferredTests.test_ensureDeferredGenerator: Python-only generators (`yield from`).
