@@ -298,3 +298,18 @@ fn seed_001_mode_4_inline_callbacks_print_order() {
     assert_eq!(out.lines(), expected);
     success_result_of(join);
 }
+
+/// Cancelling a `from_future` Deferred that awaits a Deferred nobody else can fire (its
+/// resolver is gone) still delivers the `CancelledError` at the await.
+#[test]
+fn from_future_cancel_reaches_a_deferred_without_resolver() {
+    let d = Deferred::from_future(async {
+        match Deferred::<i32>::new().0.await {
+            Err(f) if f.check::<CancelledError>() => Ok::<_, Failure>("cancelled at the await"),
+            other => other.map(|_| "fired"),
+        }
+    });
+    assert_no_result(&d);
+    d.cancel();
+    assert_eq!(success_result_of(d), "cancelled at the await");
+}
