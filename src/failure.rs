@@ -152,7 +152,13 @@ impl Failure {
     /// assert!(Failure::from_boxed(boxed).check::<std::fmt::Error>());
     /// ```
     pub fn from_boxed(error: Box<dyn StdError + Send + Sync + 'static>) -> Self {
-        Self::from_parts(error, "dyn Error")
+        // A Failure boxed by `into_boxed` comes back as itself rather than as an opaque
+        // wrapper that `check` and `downcast_ref` could not see through (Twisted's
+        // `Failure(aFailure)`). Test: tests/failure.rs, boxed_round_trip.
+        match error.downcast::<FailureError>() {
+            Ok(wrapped) => wrapped.0,
+            Err(error) => Self::from_parts(error, "dyn Error"),
+        }
     }
 
     /// Turns a panic payload (from [`std::panic::catch_unwind`]) into a Failure holding a
@@ -280,7 +286,13 @@ impl Failure {
     /// ```
     #[doc(alias = "getErrorMessage")]
     pub fn error_message(&self) -> String {
-        self.inner.error.to_string()
+        // Like Twisted's `safe_str`: an error whose `Display` fails must not turn reporting
+        // it into a panic. Test: tests/failure.rs, broken_display_is_survivable.
+        let mut message = String::new();
+        if fmt::write(&mut message, format_args!("{}", self.inner.error)).is_err() {
+            return format!("<{} with a failing Display>", self.inner.type_name);
+        }
+        message
     }
 
     /// The name of the wrapped error's type, as far as it was known statically
@@ -413,7 +425,7 @@ impl fmt::Debug for Failure {
                 .field("error", &self.inner.error)
                 .finish();
         }
-        write!(f, "Failure {}: {}", self.inner.type_name, self.inner.error)?;
+        write!(f, "Failure {}: {}", self.inner.type_name, self.error_message())?;
         for cause in self.chain().skip(1) {
             write!(f, "\n  caused by: {cause}")?;
         }

@@ -231,14 +231,29 @@ impl Inner {
         loop {
             let mut st = current.lock();
             if st.called {
-                let inner = st.waiting_on.as_ref().and_then(Weak::upgrade);
-                drop(st);
+                let inner = st.waiting_on.as_ref().map(Weak::upgrade);
                 match inner {
-                    Some(inner) => {
+                    Some(Some(inner)) => {
+                        drop(st);
                         current = inner;
                         continue;
                     }
-                    None => return,
+                    Some(None) if st.result.is_none() => {
+                        // Waiting on a Deferred that is gone: no handle or resolver is left
+                        // that could fire it. Twisted would cancel it, and without a
+                        // canceller it fails with CancelledError, which moves here; deliver
+                        // that directly instead of staying stuck.
+                        // Test: tests/defer.rs, cancel_reaches_an_inner_deferred_nobody_can_fire.
+                        st.waiting_on = None;
+                        st.result = Some(Err(Failure::new(CancelledError)));
+                        let runnable = st.runnable();
+                        drop(st);
+                        if runnable {
+                            run(&current);
+                        }
+                        return;
+                    }
+                    _ => return,
                 }
             }
             let hook = match &st.canceller {
@@ -445,6 +460,15 @@ fn finish(mut st: MutexGuard<'_, State>, result: Outcome) -> Option<Arc<Inner>> 
 /// A step returned `inner`: take its result now if it has settled, otherwise make
 /// `current` wait on it. Returns the result when it could be taken at once.
 fn chain_to(current: &Arc<Inner>, inner: &Arc<Inner>) -> Option<Outcome> {
+    if Arc::ptr_eq(current, inner) {
+        // A callback returned the Deferred it is attached to (only possible by smuggling the
+        // handle into the callback). Waiting on itself would leave it stuck forever and leak a
+        // reference cycle; Twisted warns, and fails it when that warning is an error. Fail it.
+        // Test: tests/conformance/test_defer.rs, test_circular_chain_exception.
+        return Some(Err(Failure::msg(
+            "callback returned the deferred it was attached to",
+        )));
+    }
     let mut ist = inner.lock();
     if ist.runnable() && ist.no_steps() {
         ist.consumed = true;

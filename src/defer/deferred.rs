@@ -597,8 +597,9 @@ impl<T: Send + 'static> Deferred<T> {
     }
 
     /// The final result, once the chain has run to its end (Twisted's `d.result`),
-    /// without consuming it. `None` while unfired, paused, waiting or with callbacks still
-    /// pending, and after the result was consumed.
+    /// without consuming it. `None` while unfired, waiting, or with callbacks still pending
+    /// (for instance held back by a pause), and after the result was consumed. A paused
+    /// Deferred with nothing left to run shows its result, as Twisted's `d.result` does.
     ///
     /// ```
     /// use tokio_twisted::defer::{fail, Deferred};

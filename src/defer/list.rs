@@ -232,6 +232,10 @@ impl<T: Send + 'static> DeferredList<T> {
             if matches!(mode, Mode::All) {
                 let _ = resolver.callback(on_all(Vec::new()));
             }
+            // Twisted's DeferredList.cancel only cancels inputs, so cancelling an empty
+            // fire_on_one_callback list (which never fires) does nothing either, rather than
+            // failing it with CancelledError. Test: tests/defer_list.rs, race_cancel_and_empty.
+            cancel_inputs_on_cancel(&mut out, Vec::new());
             return out;
         }
         let mut results = Vec::with_capacity(n);

@@ -3,3 +3,4 @@
 //! that do not apply are listed at the top of each file with the reason.
 
 mod test_defer;
+mod test_failure;
