@@ -361,7 +361,8 @@ struct RaceState {
     failures: Vec<Option<Failure>>,
     remaining: usize,
     done: bool,
-    inputs: Vec<Weak<Inner>>,
+    /// One entry per input, by index; `None` for an input that had already fired.
+    inputs: Vec<Option<Weak<Inner>>>,
 }
 
 /// Twisted's `race`: fires with `(index, value)` of the first input to succeed and cancels
@@ -395,7 +396,7 @@ pub fn race<T: Send + 'static>(deferreds: impl IntoIterator<Item = Deferred<T>>)
     }));
     // Every input is known before any callback runs, so an input that has already
     // succeeded cancels all the others, not only those added before it.
-    lock(&state).inputs = inputs.iter().filter_map(Deferred::weak_inner).collect();
+    lock(&state).inputs = inputs.iter().map(Deferred::weak_inner).collect();
     let mut tails = Vec::with_capacity(n);
     for (index, input) in inputs.into_iter().enumerate() {
         let state = Arc::clone(&state);
@@ -413,7 +414,7 @@ pub fn race<T: Send + 'static>(deferreds: impl IntoIterator<Item = Deferred<T>>)
                         .iter()
                         .enumerate()
                         .filter(|(i, _)| *i != index)
-                        .filter_map(|(_, w)| w.upgrade())
+                        .filter_map(|(_, w)| w.as_ref().and_then(Weak::upgrade))
                         .collect();
                     drop(st);
                     let _ = resolver.callback((index, value));
@@ -438,7 +439,7 @@ pub fn race<T: Send + 'static>(deferreds: impl IntoIterator<Item = Deferred<T>>)
             }
         }));
     }
-    let watched = lock(&state).inputs.clone();
+    let watched = lock(&state).inputs.iter().flatten().cloned().collect();
     cancel_inputs_on_cancel(&mut out, watched);
     drop(tails);
     out
