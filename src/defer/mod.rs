@@ -30,9 +30,15 @@ mod coroutine;
 mod deferred;
 mod errors;
 mod list;
+mod sync;
+mod timeout;
 
 pub use deferred::{Deferred, IntoOutcome, Outcome, Resolver, fail, maybe_deferred, succeed};
 pub use errors::{
     AlreadyCalledError, CancelledError, FailureGroup, FirstError, NotPausedError, TimeoutError,
 };
 pub use list::{DeferredList, FirstSuccess, gather_results, race};
+pub use sync::{
+    DeferredLock, DeferredLockGuard, DeferredQueue, DeferredSemaphore, DeferredSemaphoreGuard,
+    InvalidTokensError, NotAcquiredError, QueueOverflow, QueueUnderflow,
+};

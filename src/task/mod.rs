@@ -13,5 +13,14 @@
 //! ```
 
 mod clock;
+mod cooperator;
+mod defer_later;
+mod looping;
 
 pub use clock::Clock;
+pub use cooperator::{
+    CooperativeTask, Cooperator, CooperatorBuilder, NotPaused, SchedulerError, SchedulerStopped, SharedIter,
+    Step, TaskDone, TaskFailed, TaskStopped, TimeSlice,
+};
+pub use defer_later::defer_later;
+pub use looping::{LoopingCall, LoopingCallError};
