@@ -91,8 +91,9 @@ pub struct LoopingCall {
     inner: Arc<Inner>,
 }
 
-/// The function, given the count of grid points (always 1 unless counting).
-type LoopFn = Box<dyn FnMut(u64) -> Deferred<()> + Send>;
+/// The function, given the count of grid points (always 1 unless counting) and a handle
+/// to its loop.
+type LoopFn = Box<dyn FnMut(u64, &LoopingCall) -> Deferred<()> + Send>;
 
 struct Inner {
     clock: Arc<dyn ReactorTime>,
@@ -173,7 +174,7 @@ impl LoopingCall {
         U: Send + 'static,
     {
         let fn_name = std::any::type_name::<F>();
-        let f: LoopFn = Box::new(move |_count| maybe_deferred(&mut f).add_callback(|_| Ok(())));
+        let f: LoopFn = Box::new(move |_count, _lc| maybe_deferred(&mut f).add_callback(|_| Ok(())));
         Self::build(Arc::new(clock), f, fn_name, false)
     }
 
@@ -207,8 +208,43 @@ impl LoopingCall {
         U: Send + 'static,
     {
         let fn_name = std::any::type_name::<F>();
-        let f: LoopFn = Box::new(move |count| maybe_deferred(|| f(count)).add_callback(|_| Ok(())));
+        let f: LoopFn = Box::new(move |count, _lc| maybe_deferred(|| f(count)).add_callback(|_| Ok(())));
         Self::build(Arc::new(clock), f, fn_name, true)
+    }
+
+    /// A loop whose function receives a handle to the loop itself, so it can
+    /// [`stop`](Self::stop), [`reset`](Self::reset) or retune it from inside, as Twisted
+    /// code calls `lc.stop()` from the looping function. (Capturing a clone of the handle
+    /// in the function instead would make a reference cycle.)
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tokio_twisted::task::{Clock, LoopingCall};
+    /// use tokio_twisted::testing::success_result_of;
+    ///
+    /// let clock = Clock::new();
+    /// let mut left = 3;
+    /// let lc = LoopingCall::with_handle(clock.clone(), move |lc: &LoopingCall| {
+    ///     left -= 1;
+    ///     if left == 0 {
+    ///         lc.stop()?; // takes effect when this call returns
+    ///     }
+    ///     Ok(())
+    /// });
+    /// let done = lc.start(Duration::from_secs(1)).unwrap();
+    /// clock.pump([Duration::from_secs(1); 2]);
+    /// assert!(!success_result_of(done).running());
+    /// assert!(clock.pending_calls().is_empty());
+    /// ```
+    pub fn with_handle<F, R, U>(clock: impl ReactorTime, mut f: F) -> Self
+    where
+        F: FnMut(&LoopingCall) -> R + Send + 'static,
+        R: IntoOutcome<U>,
+        U: Send + 'static,
+    {
+        let fn_name = std::any::type_name::<F>();
+        let f: LoopFn = Box::new(move |_count, lc| maybe_deferred(|| f(lc)).add_callback(|_| Ok(())));
+        Self::build(Arc::new(clock), f, fn_name, false)
     }
 
     fn build(clock: Arc<dyn ReactorTime>, f: LoopFn, fn_name: &'static str, counting: bool) -> Self {
@@ -493,7 +529,12 @@ impl Inner {
         let taken = lock(&self.f).take();
         let d = match taken {
             Some(mut f) => {
-                let d = f(count);
+                let d = f(
+                    count,
+                    &LoopingCall {
+                        inner: Arc::clone(self),
+                    },
+                );
                 *lock(&self.f) = Some(f);
                 d
             }
