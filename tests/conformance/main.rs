@@ -4,4 +4,5 @@
 
 mod test_cooperator;
 mod test_defer;
+mod test_defer_primitives;
 mod test_task;

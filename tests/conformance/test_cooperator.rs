@@ -130,7 +130,7 @@ fn test_unexpected_error_actually_later() {
     let d = c.coiterate(std::iter::once_with(move || {
         let (d, r) = Deferred::<()>::new();
         cl.call_later(std::time::Duration::ZERO, move || {
-            r.errback(RuntimeError).unwrap()
+            r.errback(RuntimeError).unwrap();
         });
         d
     }));

@@ -479,7 +479,7 @@ fn test_basic_function() {
     let calls = log();
     let c = calls.clone();
     let lc = LoopingCall::new(clock.clone(), move || {
-        c.lock().unwrap().push(("a", "b", None::<&str>, "d"))
+        c.lock().unwrap().push(("a", "b", None::<&str>, "d"));
     });
     let d = lc.start(ms(100)).unwrap();
     clock.pump([ms(50), ms(100), ms(100)]);
