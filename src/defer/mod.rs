@@ -30,6 +30,7 @@ mod coroutine;
 mod deferred;
 mod errors;
 mod list;
+mod queue;
 mod sync;
 mod timeout;
 
@@ -38,7 +39,8 @@ pub use errors::{
     AlreadyCalledError, CancelledError, FailureGroup, FirstError, NotPausedError, TimeoutError,
 };
 pub use list::{DeferredList, FirstSuccess, gather_results, race};
+pub use queue::{DeferredQueue, QueueOverflow, QueueUnderflow};
 pub use sync::{
-    DeferredLock, DeferredLockGuard, DeferredQueue, DeferredSemaphore, DeferredSemaphoreGuard,
-    InvalidTokensError, NotAcquiredError, QueueOverflow, QueueUnderflow,
+    DeferredLock, DeferredLockGuard, DeferredSemaphore, DeferredSemaphoreGuard, InvalidTokensError,
+    NotAcquiredError,
 };

@@ -1,8 +1,8 @@
 // Tests: tests/defer_sync.rs, tests/conformance/test_defer_primitives.rs (OtherPrimitivesTests)
 
-//! Concurrency primitives for event-driven code: [`DeferredLock`], [`DeferredSemaphore`]
-//! and [`DeferredQueue`] (Twisted's `defer.DeferredLock`, `DeferredSemaphore`,
-//! `DeferredQueue`).
+//! Concurrency primitives for event-driven code: [`DeferredLock`] and
+//! [`DeferredSemaphore`] (Twisted's `defer.DeferredLock` and `DeferredSemaphore`), and the
+//! waiting list they share with [`DeferredQueue`](super::DeferredQueue).
 //!
 //! Each is a cheap `Clone` handle to shared state, `Send + Sync`. Waiting is a Deferred:
 //! it fires at once when the resource is free, otherwise when it is handed over, in FIFO
@@ -12,7 +12,11 @@
 //! cancelling one that was already served does nothing.
 //!
 //! No lock of this module is held while user code runs, so callbacks may acquire, release,
-//! put and get re-entrantly.
+//! put and get re-entrantly. One difference from Twisted keeps the stack flat: a
+//! `release()` made while another `release()` is handing a lock or semaphore over (from
+//! the waiter's own callback, say) does not recurse into the next waiter; the hand-over in
+//! progress applies it as soon as the current callback returns. So a long queue of `run`
+//! calls whose work is synchronous is served by one loop, not by nested calls.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -46,65 +50,13 @@ pub struct NotAcquiredError;
 #[error("a semaphore needs at least one token")]
 pub struct InvalidTokensError;
 
-/// [`DeferredQueue::put`] on a full queue (Twisted's `QueueOverflow`). The rejected item
-/// is handed back.
-///
-/// ```
-/// use tokio_twisted::defer::DeferredQueue;
-///
-/// let queue = DeferredQueue::new().with_size(0);
-/// let overflow = queue.put("item").unwrap_err();
-/// assert_eq!(overflow.into_inner(), "item");
-/// ```
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct QueueOverflow<T>(pub T);
-
-impl<T> QueueOverflow<T> {
-    /// The item that did not fit.
-    ///
-    /// ```
-    /// # use tokio_twisted::defer::QueueOverflow;
-    /// assert_eq!(QueueOverflow(3).into_inner(), 3);
-    /// ```
-    pub fn into_inner(self) -> T {
-        self.0
-    }
-}
-
-impl<T> fmt::Debug for QueueOverflow<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("QueueOverflow(..)")
-    }
-}
-
-impl<T> fmt::Display for QueueOverflow<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the queue is full")
-    }
-}
-
-impl<T> std::error::Error for QueueOverflow<T> {}
-
-/// [`DeferredQueue::get`] on an empty queue whose backlog of waiting gets is full
-/// (Twisted's `QueueUnderflow`).
-///
-/// ```
-/// use tokio_twisted::defer::{DeferredQueue, QueueUnderflow};
-///
-/// let queue = DeferredQueue::<i32>::new().with_backlog(0);
-/// assert_eq!(queue.get().unwrap_err(), QueueUnderflow);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
-#[error("too many gets are already waiting on the queue")]
-pub struct QueueUnderflow;
-
-fn lock<S>(m: &Mutex<S>) -> MutexGuard<'_, S> {
+pub(super) fn lock<S>(m: &Mutex<S>) -> MutexGuard<'_, S> {
     // User code never runs under these locks, so a poisoned one is still consistent.
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// FIFO waiters, each with an id so that its canceller can find it.
-struct Waiters<V> {
+pub(super) struct Waiters<V> {
     next_id: u64,
     queue: VecDeque<(u64, Resolver<V>)>,
 }
@@ -118,19 +70,25 @@ impl<V> Default for Waiters<V> {
     }
 }
 
-impl<V: Send + 'static> Waiters<V> {
-    fn pop(&mut self) -> Option<Resolver<V>> {
-        self.queue.pop_front().map(|(_, r)| r)
-    }
-
-    fn len(&self) -> usize {
+impl<V> Waiters<V> {
+    pub(super) fn len(&self) -> usize {
         self.queue.len()
+    }
+}
+
+impl<V: Send + 'static> Waiters<V> {
+    pub(super) fn pop(&mut self) -> Option<Resolver<V>> {
+        self.queue.pop_front().map(|(_, r)| r)
     }
 }
 
 /// Appends a waiter to `field(state)` and returns its Deferred, whose canceller removes
 /// it. Called with the state locked; creating a Deferred runs no user code.
-fn enqueue<S, V>(shared: &Arc<Mutex<S>>, state: &mut S, field: fn(&mut S) -> &mut Waiters<V>) -> Deferred<V>
+pub(super) fn enqueue<S, V>(
+    shared: &Arc<Mutex<S>>,
+    state: &mut S,
+    field: fn(&mut S) -> &mut Waiters<V>,
+) -> Deferred<V>
 where
     S: Send + 'static,
     V: Send + 'static,
@@ -164,6 +122,84 @@ fn release_and_return<U>(
     result
 }
 
+/// The shared state of a lock or semaphore: tokens, FIFO waiters, and the hand-over loop.
+struct Gate<V> {
+    /// Free tokens (a lock has one). Tokens being handed to waiters are not free.
+    free: usize,
+    limit: usize,
+    waiters: Waiters<V>,
+    /// Entered while a `release()` hands tokens to waiters; left when it returns.
+    delivering: bool,
+    /// Releases made while `delivering` (from the waiters' callbacks, or other threads),
+    /// applied by the delivering `release()` before it returns.
+    pending: usize,
+}
+
+impl<V> Gate<V> {
+    fn new(tokens: usize) -> Self {
+        Gate {
+            free: tokens,
+            limit: tokens,
+            waiters: Waiters::default(),
+            delivering: false,
+            pending: 0,
+        }
+    }
+}
+
+fn gate_acquire<V: Clone + Send + 'static>(shared: &Arc<Mutex<Gate<V>>>, handle: &V) -> Deferred<V> {
+    let mut st = lock(shared);
+    if st.free == 0 {
+        return enqueue(shared, &mut st, |g| &mut g.waiters);
+    }
+    st.free -= 1;
+    drop(st);
+    succeed(handle.clone())
+}
+
+/// Gives one token back, handing it to the oldest waiter if there is one.
+///
+/// A release made while another one is handing over (typically from inside the
+/// waiter's callback) is recorded and applied by that one's loop as soon as the callback
+/// returns, instead of recursing: a long queue of waiters that release at once never
+/// deepens the stack.
+fn gate_release<V: Clone + Send + 'static>(
+    shared: &Arc<Mutex<Gate<V>>>,
+    handle: &V,
+) -> Result<(), NotAcquiredError> {
+    let mut st = lock(shared);
+    if st.pending >= st.limit - st.free {
+        return Err(NotAcquiredError);
+    }
+    if st.delivering {
+        st.pending += 1;
+        return Ok(());
+    }
+    st.delivering = true;
+    loop {
+        if let Some(next) = st.waiters.pop() {
+            drop(st);
+            // The token passes to `next`. It can only refuse if it was cancelled at this
+            // very moment on another thread; the token is then still ours to give.
+            let accepted = next.callback(handle.clone()).is_ok();
+            // Dropped unlocked: it may hold the last reference to a guard, whose drop
+            // releases again.
+            drop(next);
+            st = lock(shared);
+            if !accepted {
+                continue;
+            }
+        } else {
+            st.free += 1;
+        }
+        if st.pending == 0 {
+            st.delivering = false;
+            return Ok(());
+        }
+        st.pending -= 1;
+    }
+}
+
 /// A lock for event-driven code: Twisted's `DeferredLock`.
 ///
 /// [`acquire`](Self::acquire) returns a Deferred that fires with the lock (a clone of this
@@ -195,16 +231,9 @@ fn release_and_return<U>(
 /// assert!(lock.release().is_err()); // not held: NotAcquiredError
 /// ```
 #[doc(alias = "twisted.internet.defer.DeferredLock")]
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct DeferredLock {
-    shared: Arc<Mutex<LockState>>,
-}
-
-#[derive(Default)]
-struct LockState {
-    /// Entered by an acquire that finds the lock free; left by a release with no waiter.
-    locked: bool,
-    waiters: Waiters<DeferredLock>,
+    shared: Arc<Mutex<Gate<DeferredLock>>>,
 }
 
 impl DeferredLock {
@@ -214,7 +243,9 @@ impl DeferredLock {
     /// assert!(!tokio_twisted::defer::DeferredLock::new().locked());
     /// ```
     pub fn new() -> Self {
-        Self::default()
+        DeferredLock {
+            shared: Arc::new(Mutex::new(Gate::new(1))),
+        }
     }
 
     /// Whether the lock is held (Twisted's `locked`).
@@ -227,7 +258,7 @@ impl DeferredLock {
     /// assert!(lock.locked());
     /// ```
     pub fn locked(&self) -> bool {
-        lock(&self.shared).locked
+        lock(&self.shared).free == 0
     }
 
     /// How many acquires are waiting.
@@ -257,17 +288,12 @@ impl DeferredLock {
     /// assert!(lock.locked());
     /// ```
     pub fn acquire(&self) -> Deferred<DeferredLock> {
-        let mut st = lock(&self.shared);
-        if st.locked {
-            return enqueue(&self.shared, &mut st, |s| &mut s.waiters);
-        }
-        st.locked = true;
-        drop(st);
-        succeed(self.clone())
+        gate_acquire(&self.shared, self)
     }
 
     /// Releases the lock, handing it to the oldest waiter if there is one (its callbacks
-    /// run before this returns, and the lock stays locked).
+    /// run before this returns, and the lock stays locked). Called while a hand-over is in
+    /// progress (from a waiter's callback), it takes effect when that callback returns.
     ///
     /// # Errors
     ///
@@ -289,22 +315,7 @@ impl DeferredLock {
     /// assert_eq!(log.lock().unwrap().len(), 1);
     /// ```
     pub fn release(&self) -> Result<(), NotAcquiredError> {
-        loop {
-            let mut st = lock(&self.shared);
-            if !st.locked {
-                return Err(NotAcquiredError);
-            }
-            let Some(next) = st.waiters.pop() else {
-                st.locked = false;
-                return Ok(());
-            };
-            drop(st);
-            // Still locked: ownership passes to `next`. It can only refuse if it was
-            // cancelled at this very moment on another thread; then try the next one.
-            if next.callback(self.clone()).is_ok() {
-                return Ok(());
-            }
-        }
+        gate_release(&self.shared, self)
     }
 
     /// Acquires, calls `f`, and releases when `f`'s result is known (after the Deferred
@@ -364,11 +375,17 @@ impl DeferredLock {
     }
 }
 
+impl Default for DeferredLock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl fmt::Debug for DeferredLock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let st = lock(&self.shared);
         f.debug_struct("DeferredLock")
-            .field("locked", &st.locked)
+            .field("locked", &(st.free == 0))
             .field("waiting", &st.waiters.len())
             .finish()
     }
@@ -429,14 +446,7 @@ impl Drop for DeferredLockGuard {
 #[doc(alias = "twisted.internet.defer.DeferredSemaphore")]
 #[derive(Clone)]
 pub struct DeferredSemaphore {
-    shared: Arc<Mutex<SemState>>,
-}
-
-struct SemState {
-    /// Free tokens: `limit` minus the current holders.
-    tokens: usize,
-    limit: usize,
-    waiters: Waiters<DeferredSemaphore>,
+    shared: Arc<Mutex<Gate<DeferredSemaphore>>>,
 }
 
 impl DeferredSemaphore {
@@ -458,11 +468,7 @@ impl DeferredSemaphore {
             return Err(InvalidTokensError);
         }
         Ok(DeferredSemaphore {
-            shared: Arc::new(Mutex::new(SemState {
-                tokens,
-                limit: tokens,
-                waiters: Waiters::default(),
-            })),
+            shared: Arc::new(Mutex::new(Gate::new(tokens))),
         })
     }
 
@@ -476,7 +482,7 @@ impl DeferredSemaphore {
     /// assert_eq!(sem.tokens(), 1);
     /// ```
     pub fn tokens(&self) -> usize {
-        lock(&self.shared).tokens
+        lock(&self.shared).free
     }
 
     /// The most holders at once (Twisted's `limit`).
@@ -517,13 +523,7 @@ impl DeferredSemaphore {
     /// assert_eq!(sem.waiting(), 0);
     /// ```
     pub fn acquire(&self) -> Deferred<DeferredSemaphore> {
-        let mut st = lock(&self.shared);
-        if st.tokens == 0 {
-            return enqueue(&self.shared, &mut st, |s| &mut s.waiters);
-        }
-        st.tokens -= 1;
-        drop(st);
-        succeed(self.clone())
+        gate_acquire(&self.shared, self)
     }
 
     /// Gives a token back, handing it to the oldest waiter if there is one (its callbacks
@@ -544,23 +544,7 @@ impl DeferredSemaphore {
     /// assert_eq!(sem.tokens(), 0);
     /// ```
     pub fn release(&self) -> Result<(), NotAcquiredError> {
-        let mut st = lock(&self.shared);
-        if st.tokens >= st.limit {
-            return Err(NotAcquiredError);
-        }
-        loop {
-            let Some(next) = st.waiters.pop() else {
-                st.tokens += 1;
-                return Ok(());
-            };
-            drop(st);
-            // The token passes to `next`, unless it was cancelled at this very moment on
-            // another thread; then offer it to the next waiter.
-            if next.callback(self.clone()).is_ok() {
-                return Ok(());
-            }
-            st = lock(&self.shared);
-        }
+        gate_release(&self.shared, self)
     }
 
     /// Acquires a token, calls `f`, and releases when `f`'s result is known, on success
@@ -615,7 +599,7 @@ impl fmt::Debug for DeferredSemaphore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let st = lock(&self.shared);
         f.debug_struct("DeferredSemaphore")
-            .field("tokens", &st.tokens)
+            .field("tokens", &st.free)
             .field("limit", &st.limit)
             .field("waiting", &st.waiters.len())
             .finish()
@@ -645,236 +629,5 @@ impl Drop for DeferredSemaphoreGuard {
     fn drop(&mut self) {
         // Fails only if the holder also released by hand.
         let _ = self.sem.release();
-    }
-}
-
-/// An event-driven queue: Twisted's `DeferredQueue`.
-///
-/// [`get`](Self::get) returns a Deferred that fires with the next item: at once if one is
-/// buffered, otherwise when a [`put`](Self::put) delivers it (synchronously, inside `put`),
-/// oldest get first. [`with_size`](Self::with_size) bounds the buffer
-/// ([`QueueOverflow`]) and [`with_backlog`](Self::with_backlog) the number of waiting gets
-/// ([`QueueUnderflow`]); both errors are returned at once.
-///
-/// ```
-/// use tokio_twisted::defer::DeferredQueue;
-/// use tokio_twisted::testing::success_result_of;
-///
-/// let queue = DeferredQueue::new().with_size(1);
-/// let waiting = queue.get().unwrap();
-/// queue.put("first").unwrap(); // delivered to the waiting get
-/// assert_eq!(success_result_of(waiting), "first");
-/// queue.put("second").unwrap(); // buffered
-/// assert!(queue.put("third").is_err()); // QueueOverflow: the buffer holds one
-/// assert_eq!(success_result_of(queue.get().unwrap()), "second");
-/// ```
-#[doc(alias = "twisted.internet.defer.DeferredQueue")]
-pub struct DeferredQueue<T> {
-    shared: Arc<Mutex<QueueState<T>>>,
-}
-
-struct QueueState<T> {
-    /// Items put while nobody was waiting, oldest first.
-    pending: VecDeque<T>,
-    /// Gets waiting for an item; non-empty only while `pending` is empty.
-    waiters: Waiters<T>,
-    size: Option<usize>,
-    backlog: Option<usize>,
-}
-
-impl<T: Send + 'static> DeferredQueue<T> {
-    /// An unbounded queue.
-    ///
-    /// ```
-    /// let queue = tokio_twisted::defer::DeferredQueue::<u8>::new();
-    /// assert!(queue.is_empty());
-    /// ```
-    pub fn new() -> Self {
-        DeferredQueue {
-            shared: Arc::new(Mutex::new(QueueState {
-                pending: VecDeque::new(),
-                waiters: Waiters::default(),
-                size: None,
-                backlog: None,
-            })),
-        }
-    }
-
-    /// Buffers at most `size` items (Twisted's `size`); `0` makes every put that finds
-    /// no waiting get overflow.
-    ///
-    /// ```
-    /// use tokio_twisted::defer::DeferredQueue;
-    ///
-    /// let queue = DeferredQueue::new().with_size(2);
-    /// assert_eq!(queue.size(), Some(2));
-    /// queue.put(1).unwrap();
-    /// queue.put(2).unwrap();
-    /// assert!(queue.put(3).is_err());
-    /// ```
-    #[must_use]
-    pub fn with_size(self, size: usize) -> Self {
-        lock(&self.shared).size = Some(size);
-        self
-    }
-
-    /// Lets at most `backlog` gets wait at once (Twisted's `backlog`); `0` makes every
-    /// get of an empty queue underflow.
-    ///
-    /// ```
-    /// use tokio_twisted::defer::DeferredQueue;
-    ///
-    /// let queue = DeferredQueue::<i32>::new().with_backlog(1);
-    /// let _waiting = queue.get().unwrap();
-    /// assert!(queue.get().is_err());
-    /// ```
-    #[must_use]
-    pub fn with_backlog(self, backlog: usize) -> Self {
-        lock(&self.shared).backlog = Some(backlog);
-        self
-    }
-
-    /// The buffer limit, if any.
-    ///
-    /// ```
-    /// assert_eq!(tokio_twisted::defer::DeferredQueue::<i32>::new().size(), None);
-    /// ```
-    pub fn size(&self) -> Option<usize> {
-        lock(&self.shared).size
-    }
-
-    /// The limit on waiting gets, if any.
-    ///
-    /// ```
-    /// use tokio_twisted::defer::DeferredQueue;
-    /// assert_eq!(DeferredQueue::<i32>::new().with_backlog(3).backlog(), Some(3));
-    /// ```
-    pub fn backlog(&self) -> Option<usize> {
-        lock(&self.shared).backlog
-    }
-
-    /// How many items are buffered (Twisted's `len(pending)`).
-    ///
-    /// ```
-    /// use tokio_twisted::defer::DeferredQueue;
-    ///
-    /// let queue = DeferredQueue::new();
-    /// queue.put('x').unwrap();
-    /// assert_eq!(queue.len(), 1);
-    /// ```
-    pub fn len(&self) -> usize {
-        lock(&self.shared).pending.len()
-    }
-
-    /// Whether no item is buffered.
-    ///
-    /// ```
-    /// assert!(tokio_twisted::defer::DeferredQueue::<()>::new().is_empty());
-    /// ```
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// How many gets are waiting (Twisted's `len(waiting)`).
-    ///
-    /// ```
-    /// use tokio_twisted::defer::DeferredQueue;
-    ///
-    /// let queue = DeferredQueue::<i32>::new();
-    /// let _d = queue.get().unwrap();
-    /// assert_eq!(queue.waiting(), 1);
-    /// ```
-    pub fn waiting(&self) -> usize {
-        lock(&self.shared).waiters.len()
-    }
-
-    /// Adds an item: it goes to the oldest waiting get (whose callbacks run before this
-    /// returns), or into the buffer.
-    ///
-    /// # Errors
-    ///
-    /// [`QueueOverflow`], holding the item, if nobody is waiting and the buffer is full.
-    ///
-    /// ```
-    /// use tokio_twisted::defer::DeferredQueue;
-    ///
-    /// let queue = DeferredQueue::new().with_size(0);
-    /// let d = queue.get().unwrap();
-    /// queue.put(1).unwrap(); // a waiting get takes it even with size 0
-    /// assert!(d.called());
-    /// assert_eq!(queue.put(2).unwrap_err().into_inner(), 2);
-    /// ```
-    pub fn put(&self, item: T) -> Result<(), QueueOverflow<T>> {
-        let mut st = lock(&self.shared);
-        if let Some(waiter) = st.waiters.pop() {
-            drop(st);
-            // Refused only if this get is being cancelled on another thread at this very
-            // moment; the item then goes with it, as it would have a moment later.
-            let _ = waiter.callback(item);
-            return Ok(());
-        }
-        if st.size.is_some_and(|size| st.pending.len() >= size) {
-            return Err(QueueOverflow(item));
-        }
-        st.pending.push_back(item);
-        Ok(())
-    }
-
-    /// Takes the next item: a fired Deferred if one is buffered, otherwise one that fires
-    /// when an item is put. Cancelling a waiting get removes it, so no item is delivered
-    /// to it.
-    ///
-    /// # Errors
-    ///
-    /// [`QueueUnderflow`] if the queue is empty and the backlog of waiting gets is full.
-    ///
-    /// ```
-    /// use tokio_twisted::defer::{CancelledError, DeferredQueue};
-    /// use tokio_twisted::testing::{failure_result_of, success_result_of};
-    ///
-    /// let queue = DeferredQueue::new();
-    /// let cancelled = queue.get().unwrap();
-    /// let next = queue.get().unwrap();
-    /// cancelled.cancel();
-    /// assert!(failure_result_of(cancelled).check::<CancelledError>());
-    /// queue.put("item").unwrap();
-    /// assert_eq!(success_result_of(next), "item");
-    /// ```
-    pub fn get(&self) -> Result<Deferred<T>, QueueUnderflow> {
-        let mut st = lock(&self.shared);
-        if let Some(item) = st.pending.pop_front() {
-            drop(st);
-            return Ok(succeed(item));
-        }
-        if st.backlog.is_some_and(|backlog| st.waiters.len() >= backlog) {
-            return Err(QueueUnderflow);
-        }
-        Ok(enqueue(&self.shared, &mut st, |s| &mut s.waiters))
-    }
-}
-
-impl<T: Send + 'static> Default for DeferredQueue<T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<T> Clone for DeferredQueue<T> {
-    fn clone(&self) -> Self {
-        DeferredQueue {
-            shared: Arc::clone(&self.shared),
-        }
-    }
-}
-
-impl<T> fmt::Debug for DeferredQueue<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let st = lock(&self.shared);
-        f.debug_struct("DeferredQueue")
-            .field("pending", &st.pending.len())
-            .field("waiting", &st.waiters.queue.len())
-            .field("size", &st.size)
-            .field("backlog", &st.backlog)
-            .finish()
     }
 }

@@ -144,6 +144,15 @@ fn as_i128_nanos(d: Duration) -> i128 {
 impl LoopingCall {
     /// The longest interval accepted: `u64::MAX` nanoseconds (about 584 years), so that
     /// every deadline of the grid stays representable.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tokio_twisted::task::{Clock, LoopingCall};
+    ///
+    /// let lc = LoopingCall::new(Clock::new(), || {});
+    /// assert!(lc.start_later(LoopingCall::MAX_INTERVAL + Duration::from_nanos(1)).is_err());
+    /// assert!(lc.start_later(LoopingCall::MAX_INTERVAL).is_ok());
+    /// ```
     pub const MAX_INTERVAL: Duration = Duration::from_nanos(u64::MAX);
 
     /// A loop that calls `f` on `clock` (not yet started): Twisted's `LoopingCall(f)`.
