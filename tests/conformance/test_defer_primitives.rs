@@ -14,7 +14,7 @@
 
 #![allow(
     clippy::doc_markdown,
-    reason = "the `twisted:` lines quote Twisted's test names verbatim, for grep"
+    reason = "the doc lines naming the ported Twisted tests quote them verbatim, for grep"
 )]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
