@@ -30,10 +30,18 @@ mod coroutine;
 mod deferred;
 mod errors;
 mod list;
+mod queue;
 mod steps;
+mod sync;
+mod timeout;
 
 pub use deferred::{Deferred, IntoOutcome, Outcome, Resolver, fail, maybe_deferred, succeed};
 pub use errors::{
     AlreadyCalledError, CancelledError, FailureGroup, FirstError, NotPausedError, TimeoutError,
 };
 pub use list::{DeferredList, FirstSuccess, gather_results, race};
+pub use queue::{DeferredQueue, QueueOverflow, QueueUnderflow};
+pub use sync::{
+    DeferredLock, DeferredLockGuard, DeferredSemaphore, DeferredSemaphoreGuard, InvalidTokensError,
+    NotAcquiredError,
+};

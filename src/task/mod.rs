@@ -13,5 +13,15 @@
 //! ```
 
 mod clock;
+mod cooperator;
+mod defer_later;
+mod looping;
+mod scheduler_error;
+mod step;
 
 pub use clock::Clock;
+pub use cooperator::{CooperativeTask, Cooperator, CooperatorBuilder};
+pub use defer_later::defer_later;
+pub use looping::{LoopingCall, LoopingCallError};
+pub use scheduler_error::{NotPaused, SchedulerError, SchedulerStopped, TaskDone, TaskFailed, TaskStopped};
+pub use step::{SharedIter, Step, TimeSlice};

@@ -2,5 +2,8 @@
 //! Twisted module. Each test carries a `/// twisted: Class.test_name` line; the cases
 //! that do not apply are listed at the top of each file with the reason.
 
+mod test_cooperator;
 mod test_defer;
+mod test_defer_primitives;
 mod test_failure;
+mod test_task;
