@@ -40,3 +40,4 @@ pub mod porting;
 pub mod reactor;
 pub mod task;
 pub mod testing;
+pub mod threads;

@@ -1,4 +1,4 @@
-// Tests: tests/clock.rs, tests/conformance/test_task.rs
+// Tests: tests/clock.rs, tests/reactor.rs, tests/conformance/test_task.rs
 
 //! Scheduling helpers from `twisted.internet.task`: the deterministic [`Clock`].
 //!
@@ -13,5 +13,7 @@
 //! ```
 
 mod clock;
+mod react;
 
 pub use clock::Clock;
+pub use react::{Exit, react, react_with};
