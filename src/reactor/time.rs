@@ -307,6 +307,35 @@ impl DelayedCall {
     }
 }
 
+/// A `DelayedCall` equals only itself and its clones (Twisted's `DelayedCall.__eq__` is
+/// identity), so a handle can be found in
+/// [`pending_calls`](crate::reactor::ReactorHandle::pending_calls).
+///
+/// ```
+/// use std::time::Duration;
+/// use tokio_twisted::{reactor::ReactorTime, task::Clock};
+///
+/// let clock = Clock::new();
+/// let a = clock.call_later(Duration::from_secs(1), || {});
+/// let b = clock.call_later(Duration::from_secs(1), || {});
+/// assert_eq!(a, a.clone());
+/// assert_ne!(a, b);
+/// assert!(clock.pending_calls().contains(&b));
+/// ```
+impl PartialEq for DelayedCall {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.call, &other.call)
+    }
+}
+
+impl Eq for DelayedCall {}
+
+impl std::hash::Hash for DelayedCall {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        std::ptr::hash(Arc::as_ptr(&self.call), state);
+    }
+}
+
 impl fmt::Debug for DelayedCall {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let st = lock(&self.call.state);

@@ -2,4 +2,8 @@
 //! Twisted module. Each test carries a `/// twisted: Class.test_name` line; the cases
 //! that do not apply are listed at the top of each file with the reason.
 
+mod test_base;
+mod test_core;
 mod test_defer;
+mod test_internet;
+mod test_threads;
