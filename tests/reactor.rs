@@ -4,6 +4,8 @@
 //! Timer tests run the reactor on a paused-time Tokio runtime: an idle runtime jumps to
 //! the next timer, so they finish at once and always see the same times.
 
+#![allow(clippy::doc_markdown)] // the `twisted:` lines name Twisted tests verbatim
+
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -157,16 +159,16 @@ fn calls_scheduled_by_timed_calls_wait_for_the_next_iteration() {
 
 #[test]
 fn a_zero_delay_loop_does_not_starve_thread_calls() {
-    let reactor = paused_reactor();
-    let spins = Arc::new(AtomicUsize::new(0));
-    fn spin(handle: ReactorHandle, spins: Arc<AtomicUsize>) {
+    fn spin(handle: &ReactorHandle, spins: Arc<AtomicUsize>) {
         if spins.fetch_add(1, Ordering::SeqCst) < 1_000 {
             let h = handle.clone();
-            handle.call_later(Duration::ZERO, move || spin(h, spins));
+            handle.call_later(Duration::ZERO, move || spin(&h, spins));
         }
     }
+    let reactor = paused_reactor();
+    let spins = Arc::new(AtomicUsize::new(0));
     let (handle, s) = (reactor.handle(), Arc::clone(&spins));
-    reactor.call_when_running(move || spin(handle, s));
+    reactor.call_when_running(move || spin(&handle, s));
     let (handle, s) = (reactor.handle(), Arc::clone(&spins));
     reactor
         .call_from_thread(move || {
@@ -339,7 +341,7 @@ fn startup_triggers_see_running_flip_in_during() {
     ] {
         let (s, h) = (Arc::clone(&seen), reactor.handle());
         reactor.add_system_event_trigger(phase, Event::Startup, move || {
-            s.lock().unwrap().push((name, h.running()))
+            s.lock().unwrap().push((name, h.running()));
         });
     }
     let (s, h) = (Arc::clone(&seen), reactor.handle());
@@ -368,7 +370,7 @@ fn shutdown_runs_three_phases_and_during_sees_not_running() {
     ] {
         let (s, h) = (Arc::clone(&seen), reactor.handle());
         reactor.add_system_event_trigger(phase, Event::Shutdown, move || {
-            s.lock().unwrap().push((name, h.running()))
+            s.lock().unwrap().push((name, h.running()));
         });
     }
     let (s, h) = (Arc::clone(&seen), reactor.handle());
@@ -397,7 +399,7 @@ fn before_shutdown_deferreds_delay_shutdown_while_timers_run() {
         let (d, r) = Deferred::<()>::new();
         let (when, s2) = (h.clone(), Arc::clone(&s));
         h.call_later(secs(0.5), move || {
-            s2.lock().unwrap().push(("timer", when.seconds()))
+            s2.lock().unwrap().push(("timer", when.seconds()));
         });
         h.call_later(secs(1.0), move || {
             r.callback(()).unwrap();

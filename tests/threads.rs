@@ -172,7 +172,7 @@ fn call_multiple_in_thread_runs_in_order_on_one_thread() {
     for i in 0..10 {
         let seen = Arc::clone(&seen);
         calls.push(Box::new(move || {
-            seen.lock().unwrap().push((i, std::thread::current().id()))
+            seen.lock().unwrap().push((i, std::thread::current().id()));
         }));
     }
     let handle = reactor.handle();
@@ -344,7 +344,7 @@ fn blocking_call_from_thread_returns_failures() {
         blocking_call_from_thread(&h, move || {
             let (d, r) = Deferred::<()>::new();
             timers.call_later(Duration::from_millis(1), move || {
-                r.errback(Failure::msg("spam")).unwrap()
+                r.errback(Failure::msg("spam")).unwrap();
             });
             d
         })

@@ -15,6 +15,8 @@
 //!   counterpart (set `RUST_BACKTRACE` for failures' backtraces).
 //! - `ReactorBaseSignalTests.test_captureSIGBREAK`: Windows-only signal.
 
+#![allow(clippy::doc_markdown)] // the `twisted:` lines name Twisted tests verbatim
+
 use std::time::Duration;
 
 use tokio_twisted::reactor::{ExitSignal, Reactor, ReactorTime};

@@ -8,6 +8,8 @@
 //!   `tests/reactor.rs::failing_and_panicking_triggers_are_logged_and_the_rest_run`.
 //! - `test_iterate`: the reactor has no `iterate()`; Tokio drives the loop.
 
+#![allow(clippy::doc_markdown)] // the `twisted:` lines name Twisted tests verbatim
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -97,7 +99,7 @@ fn test_running_for_startup_events() {
     ] {
         let (l, h) = (Arc::clone(&log), r.handle());
         r.add_system_event_trigger(phase, Event::Startup, move || {
-            l.lock().unwrap().push((name, h.running()))
+            l.lock().unwrap().push((name, h.running()));
         });
     }
     r.call_when_running(stopper(&r));

@@ -9,6 +9,8 @@
 //! - `DeferredResultTests.test_deferredResult`'s positional and keyword arguments:
 //!   closures capture arguments (the result path is ported).
 
+#![allow(clippy::doc_markdown)] // the `twisted:` lines name Twisted tests verbatim
+
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread::ThreadId;
@@ -84,7 +86,7 @@ fn test_call_from_thread() {
         h.call_in_thread(move || {
             from_pool
                 .call_from_thread(move || by_other_r.callback(()))
-                .unwrap()
+                .unwrap();
         })
         .unwrap();
         h.call_from_thread(move || by_reactor_r.callback(())).unwrap();
@@ -134,7 +136,7 @@ fn blocking_call<T: Send + 'static>(
 fn fire_later<T: Send + 'static>(h: &ReactorHandle, result: Result<T, Failure>) -> Deferred<T> {
     let (d, resolver) = Deferred::new();
     h.call_later(Duration::from_millis(1), move || {
-        resolver.resolve(result).unwrap()
+        resolver.resolve(result).unwrap();
     });
     d
 }
@@ -184,7 +186,7 @@ fn test_call_multiple() {
     for i in 0..10 {
         let seen = Arc::clone(&seen);
         calls.push(Box::new(move || {
-            seen.lock().unwrap().push((i, std::thread::current().id()))
+            seen.lock().unwrap().push((i, std::thread::current().id()));
         }));
     }
     let h = r.handle();
