@@ -2,3 +2,4 @@
 //!
 //! Each section below is kept beside the module it describes.
 #![doc = include_str!("porting/defer.md")]
+#![doc = include_str!("porting/reactor.md")]

@@ -38,6 +38,10 @@ thread_local! {
 /// [`call_when_running`](ReactorHandle::call_when_running), system event triggers,
 /// [`call_from_thread`](ReactorHandle::call_from_thread) and the thread pool.
 ///
+/// A `Reactor` is not itself `Send`, so it is not a [`ReactorTime`](crate::reactor::ReactorTime)
+/// value; pass [`reactor.handle()`](Self::handle) where one is expected (method calls such as
+/// `reactor.call_later(..)` work directly through the handle).
+///
 /// There is no global reactor. [`Reactor::current`] finds the one running on the current
 /// thread. Three ways to run one:
 ///

@@ -58,7 +58,6 @@ pub struct Exit(pub u8);
 ///         d
 ///     })
 /// }
-/// # assert_eq!(main(), ExitCode::SUCCESS);
 /// ```
 ///
 /// An async block works too:
