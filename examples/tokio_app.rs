@@ -44,7 +44,7 @@ async fn main() -> Result<(), Failure> {
     let squares = DeferredList::new(jobs).gather();
 
     // Deferreds are Futures: await them from ordinary Tokio tasks, on any worker thread.
-    let waiter = tokio::spawn(async move { squares.await });
+    let waiter = tokio::spawn(squares);
     let single = tokio::spawn(answer_later(&reactor, Duration::from_millis(5), 42));
     println!("single answer: {}", single.await??);
     let squares = waiter.await??;
