@@ -11,7 +11,7 @@ use crate::defer::{Deferred, DeferredList, fail, succeed};
 use crate::failure::Failure;
 
 use super::errors::UnknownTriggerError;
-use super::handle::{Shared, lock};
+use super::shared::{Shared, lock};
 
 /// The phase of a system event a trigger runs in.
 ///
@@ -250,8 +250,12 @@ pub(crate) fn fire(shared: &Arc<Shared>, event: Event) {
         waits.push(run_logged(TRIGGER_CONTEXT, trigger.f));
     }
     let firing_thread = std::thread::current().id();
-    let shared = Arc::clone(shared);
+    // Weak: a before-Deferred that never fires must not keep the reactor alive.
+    let weak = Arc::downgrade(shared);
     let list = DeferredList::new(waits).build().add_callback(move |_| {
+        let Some(shared) = weak.upgrade() else {
+            return Ok(());
+        };
         if std::thread::current().id() == firing_thread {
             continue_firing(&shared, event);
         } else {

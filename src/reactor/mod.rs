@@ -37,6 +37,7 @@ mod events;
 mod handle;
 pub(crate) mod pool;
 mod runner;
+mod shared;
 pub(crate) mod time;
 
 pub use errors::{

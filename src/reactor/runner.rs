@@ -21,7 +21,8 @@ use crate::failure::Failure;
 
 use super::errors::RunError;
 use super::events::{self, Event};
-use super::handle::{ExitSignal, RUNNING_HERE, ReactorHandle, Shared, ThreadCall, lock};
+use super::handle::{ExitSignal, ReactorHandle};
+use super::shared::{RUNNING_HERE, Shared, ThreadCall, lock};
 
 thread_local! {
     /// The reactor running on this thread, else the one most recently built here.
@@ -403,6 +404,8 @@ impl Drop for Owned {
     fn drop(&mut self) {
         // Nothing can run the reactor any more: release blocked threads, stop the pool.
         self.handle.shared.close_threads_detached();
+        // Local tasks go first, while the runtime their resources belong to still exists.
+        drop(std::mem::take(&mut self.local));
         if let Some(runtime) = self.runtime.take() {
             // Unlike dropping it, this is allowed inside an async context.
             runtime.shutdown_background();
