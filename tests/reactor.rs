@@ -545,12 +545,33 @@ fn thread_call_failures_are_logged() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Signals (the only test here that installs handlers: a signal reaches every reactor that
-// listens, so no other test may)
+// Signals. A signal reaches every reactor of the process that listens, and Tokio's handlers
+// stay installed for the life of the process, so this test runs in a process of its own:
+// this test binary, re-executed to run only it.
 
 #[cfg(unix)]
 #[test]
 fn sigterm_and_sigint_stop_the_reactor_gracefully() {
+    const CHILD: &str = "TOKIO_TWISTED_SIGNAL_TEST_CHILD";
+    if std::env::var_os(CHILD).is_none() {
+        let child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "sigterm_and_sigint_stop_the_reactor_gracefully",
+                "--exact",
+                "--test-threads=1",
+            ])
+            .env(CHILD, "1")
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&child.stdout);
+        // "1 passed" also guards against a filter that matches no test.
+        assert!(
+            child.status.success() && out.contains("1 passed"),
+            "the test failed in its own process: {out}{}",
+            String::from_utf8_lossy(&child.stderr)
+        );
+        return;
+    }
     for (flag, expected) in [("-TERM", ExitSignal::Terminate), ("-INT", ExitSignal::Interrupt)] {
         let reactor = Reactor::builder().build().unwrap();
         let seen = log();

@@ -78,16 +78,16 @@ fn test_exit_signal_defaults_to_none() {
     assert_eq!(r.exit_signal(), None);
 }
 
+/// Runs a reactor with signal handlers, sends it `signal` once it runs, and checks what it
+/// recorded (in a process of its own, see `in_own_process`).
 #[cfg(unix)]
-fn stopped_by(signal: &str) -> Option<ExitSignal> {
-    let _serial = crate::test_core::SIGNALS
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let r = Reactor::builder().build().unwrap();
-    let flag = signal.to_owned();
-    r.call_when_running(move || crate::test_core::kill_self(&flag));
-    r.run().unwrap();
-    r.exit_signal()
+fn assert_stopped_by(test: &str, signal: &'static str, expected: ExitSignal) {
+    crate::test_core::in_own_process(test, || {
+        let r = Reactor::builder().build().unwrap();
+        r.call_when_running(move || crate::test_core::kill_self(signal));
+        r.run().unwrap();
+        assert_eq!(r.exit_signal(), Some(expected));
+    });
 }
 
 /// twisted: ReactorBaseSignalTests.test_captureSIGINT
@@ -95,7 +95,7 @@ fn stopped_by(signal: &str) -> Option<ExitSignal> {
 #[cfg(unix)]
 #[test]
 fn test_capture_sigint() {
-    assert_eq!(stopped_by("-INT"), Some(ExitSignal::Interrupt));
+    assert_stopped_by("test_base::test_capture_sigint", "-INT", ExitSignal::Interrupt);
 }
 
 /// twisted: ReactorBaseSignalTests.test_captureSIGTERM
@@ -103,5 +103,5 @@ fn test_capture_sigint() {
 #[cfg(unix)]
 #[test]
 fn test_capture_sigterm() {
-    assert_eq!(stopped_by("-TERM"), Some(ExitSignal::Terminate));
+    assert_stopped_by("test_base::test_capture_sigterm", "-TERM", ExitSignal::Terminate);
 }

@@ -18,9 +18,29 @@ use tokio_twisted::reactor::{
     Event, ExitSignal, Phase, Reactor, ReactorHandle, ReactorNotRunning, ReactorTime, RunError,
 };
 
-/// Serializes the tests that send signals to this process: a signal reaches every reactor
-/// listening for it. Shared with `test_base.rs`.
-pub(crate) static SIGNALS: Mutex<()> = Mutex::new(());
+/// Runs `body` in a child process running only the test `name` (this binary, re-executed):
+/// a signal reaches every reactor listening for it, and Tokio's handlers stay installed
+/// for the life of the process, so signal tests keep to themselves. Shared with
+/// `test_base.rs`.
+pub(crate) fn in_own_process(name: &str, body: impl FnOnce()) {
+    const CHILD: &str = "TOKIO_TWISTED_SIGNAL_TEST_CHILD";
+    if std::env::var_os(CHILD).is_some() {
+        body();
+        return;
+    }
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--test-threads=1"])
+        .env(CHILD, "1")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&child.stdout);
+    // "1 passed" also guards against a filter that matches no test.
+    assert!(
+        child.status.success() && out.contains("1 passed"),
+        "the test failed in its own process: {out}{}",
+        String::from_utf8_lossy(&child.stderr)
+    );
+}
 
 fn reactor() -> Reactor {
     Reactor::builder().without_signal_handlers().build().unwrap()
@@ -118,15 +138,16 @@ fn test_running_for_startup_events() {
 #[cfg(unix)]
 #[test]
 fn test_signal_handlers_installed_during_startup() {
-    let _serial = SIGNALS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let r = Reactor::builder().build().unwrap();
-    let log = log();
-    r.add_system_event_trigger(Phase::Before, Event::Startup, push(&log, "before startup"));
-    r.add_system_event_trigger(Phase::After, Event::Startup, || kill_self("-TERM"));
-    r.add_system_event_trigger(Phase::Before, Event::Shutdown, push(&log, "before shutdown"));
-    r.run().unwrap();
-    assert_eq!(items(&log), ["before startup", "before shutdown"]);
-    assert_eq!(r.exit_signal(), Some(ExitSignal::Terminate));
+    in_own_process("test_core::test_signal_handlers_installed_during_startup", || {
+        let r = Reactor::builder().build().unwrap();
+        let log = log();
+        r.add_system_event_trigger(Phase::Before, Event::Startup, push(&log, "before startup"));
+        r.add_system_event_trigger(Phase::After, Event::Startup, || kill_self("-TERM"));
+        r.add_system_event_trigger(Phase::Before, Event::Shutdown, push(&log, "before shutdown"));
+        r.run().unwrap();
+        assert_eq!(items(&log), ["before startup", "before shutdown"]);
+        assert_eq!(r.exit_signal(), Some(ExitSignal::Terminate));
+    });
 }
 
 /// twisted: SystemEventTestsBuilder.test_stopShutDownEvents
