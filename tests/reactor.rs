@@ -16,7 +16,7 @@ use tokio_twisted::failure::{Failure, MessageError, PanicError};
 use tokio_twisted::reactor::{
     Event, ExitSignal, Phase, Reactor, ReactorHandle, ReactorNotRunning, ReactorTime, RunError,
 };
-use tokio_twisted::task::{Exit, react_with};
+use tokio_twisted::task::{Exit, react, react_with};
 use tokio_twisted::testing::LoggedErrors;
 
 fn paused_reactor() -> Reactor {
@@ -64,6 +64,15 @@ fn stop_call(reactor: &ReactorHandle) -> impl FnOnce() + Send + 'static {
 
 fn secs(s: f64) -> Duration {
     Duration::from_secs_f64(s)
+}
+
+#[test]
+fn handles_and_pools_are_send_and_sync() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<ReactorHandle>();
+    send_sync::<tokio_twisted::threads::ThreadPool>();
+    send_sync::<tokio_twisted::reactor::TriggerId>();
+    send_sync::<RunError>();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -675,151 +684,222 @@ async fn background_reactor_serves_tokio_tasks() {
 
 // ---------------------------------------------------------------------------------------
 // task::react
+//
+// Each case runs twice: with a main that returns a Deferred (Twisted's `ReactTests`) and
+// with one that is an async block awaiting it (`ReactCoroutineFunctionTests`).
 
-fn react_on(main: impl FnOnce(&Reactor) -> Deferred<()>) -> (ExitCode, Reactor) {
+#[derive(Debug, Clone, Copy)]
+enum Form {
+    Deferred,
+    Coroutine,
+}
+
+const FORMS: [Form; 2] = [Form::Deferred, Form::Coroutine];
+
+fn react_on(form: Form, main: impl FnOnce(&Reactor) -> Deferred<()>) -> (ExitCode, Reactor) {
     let reactor = paused_reactor();
-    let code = react_with(&reactor, main);
+    let code = match form {
+        Form::Deferred => react_with(&reactor, main),
+        Form::Coroutine => react_with(&reactor, |r| {
+            let d = main(r);
+            async move { d.await }
+        }),
+    };
     (code, reactor)
 }
 
 /// twisted: ReactTests.test_runsUntilAsyncCallback
-/// The reactor stops only once main's Deferred fires, and success exits with 0.
+/// twisted: ReactCoroutineFunctionTests.test_runsUntilAsyncCallback
+/// The reactor stops only once main's result arrives, and success exits with 0.
 #[test]
 fn react_runs_until_async_callback() {
-    let (code, reactor) = react_on(|reactor| {
-        let (d, r) = Deferred::<()>::new();
-        reactor.call_later(secs(1.0), move || {
-            r.callback(()).unwrap();
+    for form in FORMS {
+        let (code, reactor) = react_on(form, |reactor| {
+            let (d, r) = Deferred::<()>::new();
+            reactor.call_later(secs(1.0), move || r.callback(()).unwrap());
+            d
         });
-        d
-    });
-    assert_eq!(code, ExitCode::SUCCESS);
-    assert!((1.0..1.01).contains(&reactor.seconds()));
+        assert_eq!(code, ExitCode::SUCCESS, "{form:?}");
+        assert!((1.0..1.01).contains(&reactor.seconds()), "{form:?}");
+    }
 }
 
 /// twisted: ReactTests.test_runsUntilSyncCallback
-/// A main that succeeds at once still runs the reactor, then exits with 0.
+/// twisted: ReactCoroutineFunctionTests.test_runsUntilSyncCallback
+/// A main that succeeds at once still runs (and stops) the reactor, then exits with 0.
 #[test]
 fn react_runs_until_sync_callback() {
-    let (code, reactor) = react_on(|_| succeed(()));
-    assert_eq!(code, ExitCode::SUCCESS);
-    assert!(matches!(reactor.run(), Err(RunError::NotRestartable(_))));
+    for form in FORMS {
+        let (code, reactor) = react_on(form, |_| succeed(()));
+        assert_eq!(code, ExitCode::SUCCESS, "{form:?}");
+        assert!(
+            matches!(reactor.run(), Err(RunError::NotRestartable(_))),
+            "{form:?}"
+        );
+    }
 }
 
 /// twisted: ReactTests.test_runsUntilAsyncErrback
-/// A later failure is logged as "main function encountered error" and exits with 1.
+/// twisted: ReactCoroutineFunctionTests.test_runsUntilAsyncErrback
+/// A later failure is logged ("main function encountered error") and exits with 1.
 #[test]
 fn react_runs_until_async_errback() {
     let logged = LoggedErrors::capture();
-    let (code, _) = react_on(|reactor| {
-        let (d, r) = Deferred::<()>::new();
-        reactor.call_later(secs(1.0), move || {
-            r.errback(Failure::msg("main failed")).unwrap();
+    for form in FORMS {
+        let (code, reactor) = react_on(form, |reactor| {
+            let (d, r) = Deferred::<()>::new();
+            reactor.call_later(secs(1.0), move || r.errback(Failure::msg("main failed")).unwrap());
+            d
         });
-        d
-    });
-    assert_eq!(code, ExitCode::FAILURE);
-    assert_eq!(logged.flush::<MessageError>().len(), 1);
+        assert_eq!(code, ExitCode::FAILURE, "{form:?}");
+        assert!((1.0..1.01).contains(&reactor.seconds()), "{form:?}");
+        assert_eq!(logged.flush::<MessageError>().len(), 1, "{form:?}");
+    }
 }
 
 /// twisted: ReactTests.test_runsUntilSyncErrback
+/// twisted: ReactCoroutineFunctionTests.test_runsUntilSyncErrback
 /// An immediate failure is logged too and exits with 1.
 #[test]
 fn react_runs_until_sync_errback() {
     let logged = LoggedErrors::capture();
-    let (code, _) = react_on(|_| fail(Failure::msg("main failed")));
-    assert_eq!(code, ExitCode::FAILURE);
-    assert_eq!(logged.flush::<MessageError>().len(), 1);
+    for form in FORMS {
+        let (code, _) = react_on(form, |_| fail(Failure::msg("main failed")));
+        assert_eq!(code, ExitCode::FAILURE, "{form:?}");
+        assert_eq!(logged.flush::<MessageError>().len(), 1, "{form:?}");
+    }
 }
 
 /// twisted: ReactTests.test_singleStopCallback
+/// twisted: ReactCoroutineFunctionTests.test_singleStopCallback
 /// If main stops the reactor itself before succeeding, react does not stop it again.
 #[test]
 fn react_single_stop_callback() {
     let logged = LoggedErrors::capture();
-    let (code, _) = react_on(|reactor| {
-        let (d, r) = Deferred::<()>::new();
-        let h = reactor.handle();
-        reactor.call_when_running(move || {
-            h.stop().unwrap();
-            r.callback(()).unwrap();
+    for form in FORMS {
+        let (code, _) = react_on(form, |reactor| {
+            let (d, r) = Deferred::<()>::new();
+            let h = reactor.handle();
+            reactor.call_when_running(move || {
+                h.stop().unwrap();
+                r.callback(()).unwrap();
+            });
+            d
         });
-        d
-    });
-    assert_eq!(code, ExitCode::SUCCESS);
-    assert!(logged.is_empty(), "no second stop, so no ReactorNotRunning");
+        assert_eq!(code, ExitCode::SUCCESS, "{form:?}");
+        assert!(
+            logged.is_empty(),
+            "{form:?}: no second stop, so no ReactorNotRunning"
+        );
+    }
 }
 
 /// twisted: ReactTests.test_singleStopErrback
+/// twisted: ReactCoroutineFunctionTests.test_singleStopErrback
 /// The same when main fails after stopping the reactor: the failure still sets the code.
 #[test]
 fn react_single_stop_errback() {
     let logged = LoggedErrors::capture();
-    let (code, _) = react_on(|reactor| {
+    for form in FORMS {
+        let (code, _) = react_on(form, |reactor| {
+            let (d, r) = Deferred::<()>::new();
+            let h = reactor.handle();
+            reactor.call_when_running(move || {
+                h.stop().unwrap();
+                r.errback(Failure::msg("after stop")).unwrap();
+            });
+            d
+        });
+        assert_eq!(code, ExitCode::FAILURE, "{form:?}");
+        assert_eq!(logged.flush::<MessageError>().len(), 1, "{form:?}");
+    }
+}
+
+/// twisted: ReactTests.test_defaultReactor
+/// twisted: ReactCoroutineFunctionTests.test_defaultReactor
+/// `react` builds its own reactor (there is no global one), not yet running when main is
+/// called, and runs it.
+#[test]
+fn react_default_reactor() {
+    let code = react(|reactor| {
+        assert!(!reactor.running());
         let (d, r) = Deferred::<()>::new();
         let h = reactor.handle();
         reactor.call_when_running(move || {
-            h.stop().unwrap();
-            r.errback(Failure::msg("after stop")).unwrap();
+            assert!(h.running());
+            r.callback(())
         });
         d
     });
-    assert_eq!(code, ExitCode::FAILURE);
-    assert_eq!(logged.flush::<MessageError>().len(), 1);
+    assert_eq!(code, ExitCode::SUCCESS);
+    let code = react(|reactor| {
+        let h = reactor.handle();
+        async move {
+            assert!(!h.running());
+            Ok::<_, Failure>(())
+        }
+    });
+    assert_eq!(code, ExitCode::SUCCESS);
 }
 
 /// twisted: ReactTests.test_exitWithDefinedCode
+/// twisted: ReactCoroutineFunctionTests.test_exitWithDefinedCode
 /// A failure holding `Exit(23)` exits with 23 and is not logged.
 #[test]
 fn react_exit_with_defined_code() {
     let logged = LoggedErrors::capture();
-    let (code, _) = react_on(|_| fail(Exit(23)));
-    assert_eq!(code, ExitCode::from(23));
-    assert!(logged.is_empty());
+    for form in FORMS {
+        let (code, _) = react_on(form, |_| fail(Exit(23)));
+        assert_eq!(code, ExitCode::from(23), "{form:?}");
+        assert!(logged.is_empty(), "{form:?}");
+    }
 }
 
 /// twisted: ReactTests.test_synchronousStop
-/// main stopping the reactor synchronously, before it runs, is fine.
+/// twisted: ReactCoroutineFunctionTests.test_synchronousStop
+/// main stopping the reactor in a *before startup* trigger, then succeeding, is fine.
 #[test]
 fn react_synchronous_stop() {
-    let (code, _) = react_on(|reactor| {
-        let (d, r) = Deferred::<()>::new();
-        let h = reactor.handle();
-        reactor.add_system_event_trigger(Phase::Before, Event::Startup, move || {
-            h.stop().unwrap();
-            r.callback(()).unwrap();
+    for form in FORMS {
+        let (code, _) = react_on(form, |reactor| {
+            let (d, r) = Deferred::<()>::new();
+            let h = reactor.handle();
+            reactor.add_system_event_trigger(Phase::Before, Event::Startup, move || {
+                h.stop().unwrap();
+                r.callback(()).unwrap();
+            });
+            d
         });
-        d
-    });
-    assert_eq!(code, ExitCode::SUCCESS);
+        assert_eq!(code, ExitCode::SUCCESS, "{form:?}");
+    }
 }
 
 /// twisted: ReactTests.test_asynchronousStop
-/// A reactor stopped by someone else before main's Deferred fires ends react with 0.
+/// twisted: ReactCoroutineFunctionTests.test_asynchronousStop
+/// A reactor stopped by someone else before main's result arrives ends react with 0.
 #[test]
 fn react_asynchronous_stop() {
-    let (code, reactor) = react_on(|reactor| {
-        reactor.call_later(secs(1.0), stop_call(reactor));
-        Deferred::<()>::new().0
-    });
-    assert_eq!(code, ExitCode::SUCCESS);
-    assert!((1.0..1.01).contains(&reactor.seconds()));
+    for form in FORMS {
+        let (code, reactor) = react_on(form, |reactor| {
+            reactor.call_later(secs(1.0), stop_call(reactor));
+            Deferred::<()>::new().0
+        });
+        assert_eq!(code, ExitCode::SUCCESS, "{form:?}");
+        assert!((1.0..1.01).contains(&reactor.seconds()), "{form:?}");
+    }
 }
 
-/// twisted: ReactCoroutineFunctionTests.test_runsUntilAsyncCallback
-/// An async main that awaits a timer-fired Deferred works the same.
+/// An async main awaits Deferreds and Tokio timers alike (it runs inside the reactor's
+/// runtime), and `Exit(n)` from it sets the code.
 #[test]
-fn react_async_main() {
+fn react_async_main_with_tokio_timers() {
     let reactor = paused_reactor();
     let code = react_with(&reactor, |reactor| {
         let h = reactor.handle();
         async move {
             let (d, r) = Deferred::<u8>::new();
-            h.call_later(secs(2.0), move || {
-                r.callback(7).unwrap();
-            });
+            h.call_later(secs(2.0), move || r.callback(7).unwrap());
             let n = d.await?;
-            // Tokio timers work too: main runs inside the reactor's runtime.
             tokio::time::sleep(secs(1.0)).await;
             Err::<(), _>(Failure::new(Exit(n)))
         }
