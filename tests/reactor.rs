@@ -702,7 +702,10 @@ fn react_on(form: Form, main: impl FnOnce(&Reactor) -> Deferred<()>) -> (ExitCod
         Form::Deferred => react_with(&reactor, main),
         Form::Coroutine => react_with(&reactor, |r| {
             let d = main(r);
-            async move { d.await }
+            async move {
+                d.await?;
+                Ok::<_, Failure>(())
+            }
         }),
     };
     (code, reactor)
