@@ -117,6 +117,10 @@ impl ReactorBuilder {
     /// `run(installSignalHandlers=False)`). Use this when something else owns the
     /// process's signals, and in tests.
     ///
+    /// With handlers (the default), the reactor listens through `tokio::signal` while it
+    /// runs. Tokio never uninstalls its process-wide handlers: once such a reactor has run,
+    /// SIGINT and SIGTERM no longer end the process by themselves, even after it stops.
+    ///
     /// ```
     /// use tokio_twisted::reactor::Reactor;
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
@@ -291,7 +295,8 @@ impl Reactor {
     }
 
     /// The reactor running on this thread, or else the one most recently built on it, if
-    /// it still exists.
+    /// it still exists. Long-lived tasks should keep a [`ReactorHandle`] rather than a
+    /// `Reactor`: a task spawned on a reactor that owns its reactor keeps both alive.
     ///
     /// ```
     /// use tokio_twisted::reactor::Reactor;
