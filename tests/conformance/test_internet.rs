@@ -792,7 +792,7 @@ fn test_get_delayed_calls() {
 /// A call is active until it has run.
 #[test]
 fn test_active() {
-    let r = reactor();
+    let r = paused_reactor();
     let slot: Arc<Mutex<Option<DelayedCall>>> = Arc::default();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let (s, h) = (Arc::clone(&seen), r.handle());
