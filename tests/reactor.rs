@@ -3,6 +3,10 @@
 //!
 //! Timer tests run the reactor on a paused-time Tokio runtime: an idle runtime jumps to
 //! the next timer, so they finish at once and always see the same times.
+//!
+//! The `task::react` section ports `ReactTests` and `ReactCoroutineFunctionTests` of
+//! `twisted/test/test_task.py`; not ported: `test_arguments` (both classes), since closures
+//! capture arguments.
 
 #![allow(clippy::doc_markdown)] // the `twisted:` lines name Twisted tests verbatim
 
