@@ -63,6 +63,7 @@ pub mod porting;
 pub mod reactor;
 pub mod task;
 pub mod testing;
+pub mod threads;
 
 // The README's code blocks run as doctests.
 #[doc = include_str!("../README.md")]

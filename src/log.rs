@@ -21,7 +21,6 @@ pub(crate) fn unhandled_in_deferred(failure: &Failure) {
 
 /// Reports a Failure caught by the library while running user code outside any Deferred
 /// (a timed call, a system event trigger, a thread call).
-#[allow(dead_code, reason = "used by the reactor, which lands separately")]
 pub(crate) fn failure(context: &str, failure: &Failure) {
     if !capture(failure) {
         tracing::error!(failure = ?failure, "{context}: {failure}");

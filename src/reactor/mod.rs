@@ -1,16 +1,49 @@
-// Tests: tests/clock.rs, tests/conformance/test_base.rs
+// Tests: tests/clock.rs, tests/reactor.rs, tests/threads.rs, tests/conformance/test_base.rs,
+// tests/conformance/test_core.rs, tests/conformance/test_internet.rs
 
-//! The reactor and time: [`ReactorTime`] and [`DelayedCall`].
+//! The reactor and time: Twisted's `twisted.internet.reactor` on a current-thread Tokio
+//! runtime.
+//!
+//! - [`Reactor`] owns the runtime and runs the main loop ([`Reactor::run`]); its
+//!   [`ReactorHandle`] (`Clone + Send + Sync`) schedules work on it from anywhere.
+//! - [`ReactorTime`] is time as a trait (`call_later`, `seconds`), implemented by the
+//!   reactor's handle and by [`task::Clock`](crate::task::Clock); [`DelayedCall`] is the
+//!   handle to a scheduled call.
+//! - System event triggers ([`Phase`], [`Event`], [`TriggerId`]) run code at startup,
+//!   shutdown, or application-defined events.
+//! - Threads: [`ReactorHandle::call_from_thread`] gets onto the reactor thread,
+//!   [`ReactorHandle::call_in_thread`] off it; see also [`crate::threads`].
 //!
 //! ```
 //! use std::time::Duration;
-//! use tokio_twisted::{reactor::ReactorTime, task::Clock};
+//! use tokio_twisted::defer::Deferred;
+//! use tokio_twisted::reactor::{Reactor, ReactorTime};
 //!
-//! let clock = Clock::new();
-//! let call = clock.call_later(Duration::from_secs(1), || {});
-//! assert!(call.active());
+//! let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+//! let (d, r) = Deferred::<i32>::new();
+//! reactor.call_later(Duration::from_millis(2), move || { r.callback(3).unwrap(); });
+//! let handle = reactor.handle();
+//! let d = d.add_callback(move |x| {
+//!     assert_eq!(x, 3);
+//!     handle.stop()?; // a ReactorNotRunning would become the chain's Failure
+//!     Ok::<_, tokio_twisted::failure::Failure>(())
+//! });
+//! reactor.run().unwrap();
+//! assert!(d.called());
 //! ```
 
+mod errors;
+mod events;
+mod handle;
+pub(crate) mod pool;
+mod runner;
+mod shared;
 pub(crate) mod time;
 
+pub use errors::{
+    ReactorAlreadyRunning, ReactorNotRestartable, ReactorNotRunning, RunError, UnknownTriggerError,
+};
+pub use events::{Event, Phase, TriggerId, TriggerResult};
+pub use handle::{ExitSignal, ReactorHandle};
+pub use runner::{Reactor, ReactorBuilder};
 pub use time::{DelayedCall, DelayedCallError, ReactorTime, TimedFn};

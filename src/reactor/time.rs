@@ -307,6 +307,35 @@ impl DelayedCall {
     }
 }
 
+/// A `DelayedCall` equals only itself and its clones (Twisted's `DelayedCall.__eq__` is
+/// identity), so a handle can be found in
+/// [`pending_calls`](crate::reactor::ReactorHandle::pending_calls).
+///
+/// ```
+/// use std::time::Duration;
+/// use tokio_twisted::{reactor::ReactorTime, task::Clock};
+///
+/// let clock = Clock::new();
+/// let a = clock.call_later(Duration::from_secs(1), || {});
+/// let b = clock.call_later(Duration::from_secs(1), || {});
+/// assert_eq!(a, a.clone());
+/// assert_ne!(a, b);
+/// assert!(clock.pending_calls().contains(&b));
+/// ```
+impl PartialEq for DelayedCall {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.call, &other.call)
+    }
+}
+
+impl Eq for DelayedCall {}
+
+impl std::hash::Hash for DelayedCall {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        std::ptr::hash(Arc::as_ptr(&self.call), state);
+    }
+}
+
 impl fmt::Debug for DelayedCall {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let st = lock(&self.call.state);
@@ -347,7 +376,9 @@ impl Ord for Entry {
 pub(crate) struct TimerQueue {
     inner: Mutex<QueueInner>,
     clock: Box<dyn Fn() -> Duration + Send + Sync>,
-    /// Told when a new earliest deadline may exist (the reactor wakes its sleep).
+    /// Told when a push makes an entry the heap's earliest (the reactor wakes its sleep).
+    /// Not told otherwise: a sleeper armed for the old top wakes no later than needed, and
+    /// re-reads the deadline then (stale tops are pruned by `next_deadline`).
     on_change: Box<dyn Fn() + Send + Sync>,
 }
 
@@ -391,39 +422,47 @@ impl TimerQueue {
         });
         let mut q = lock(&self.inner);
         q.live += 1;
-        Self::push_locked(&mut q, time, 0, Arc::clone(&call));
+        let earliest = Self::push_locked(&mut q, time, 0, Arc::clone(&call));
         drop(q);
-        (self.on_change)();
+        if earliest {
+            (self.on_change)();
+        }
         DelayedCall { call }
     }
 
     fn push(&self, time: Duration, generation: u64, call: Arc<Call>) {
         let mut q = lock(&self.inner);
-        Self::push_locked(&mut q, time, generation, call);
+        let earliest = Self::push_locked(&mut q, time, generation, call);
         drop(q);
-        (self.on_change)();
+        if earliest {
+            (self.on_change)();
+        }
     }
 
-    fn push_locked(q: &mut QueueInner, time: Duration, generation: u64, call: Arc<Call>) {
+    /// Pushes an entry; returns whether it is now the earliest in the heap.
+    fn push_locked(q: &mut QueueInner, time: Duration, generation: u64, call: Arc<Call>) -> bool {
         let seq = q.seq;
         q.seq += 1;
+        // Sequence numbers only grow, so the new entry goes on top only if strictly earlier.
+        let earliest = q.heap.peek().is_none_or(|Reverse(top)| time < top.time);
         q.heap.push(Reverse(Entry {
             time,
             seq,
             generation,
             call,
         }));
+        earliest
     }
 
+    // A cancellation never makes a deadline earlier, so the sleeper is not woken: at worst it
+    // wakes at the cancelled call's time, finds nothing due and sleeps again (as Twisted's
+    // reactor does).
     fn cancelled(&self) {
         let mut q = lock(&self.inner);
         q.live = q.live.saturating_sub(1);
-        let empty = q.live == 0;
-        if empty {
+        if q.live == 0 {
             q.heap.clear();
         }
-        drop(q);
-        (self.on_change)();
     }
 
     /// Drops stale entries from the top of the heap.
@@ -440,7 +479,6 @@ impl TimerQueue {
     }
 
     /// When the earliest pending call is due.
-    #[allow(dead_code, reason = "used by the reactor, which lands separately")]
     pub(crate) fn next_deadline(&self) -> Option<Duration> {
         let mut q = lock(&self.inner);
         Self::prune(&mut q);
@@ -450,10 +488,29 @@ impl TimerQueue {
     /// Takes the earliest call due at or before `now`, marking it called. The caller runs
     /// the returned function with no lock held.
     pub(crate) fn pop_due(&self, now: Duration) -> Option<TimedFn> {
+        self.pop_due_before(now, u64::MAX)
+    }
+
+    /// The sequence number the next scheduled (or reset) call will get. The reactor reads it
+    /// before running the due calls of an iteration and passes it to [`Self::pop_due_before`],
+    /// so calls scheduled while timed calls run wait for the next iteration.
+    pub(crate) fn next_seq(&self) -> u64 {
+        lock(&self.inner).seq
+    }
+
+    /// As [`Self::pop_due`], but stops at the first entry pushed (scheduled, reset or
+    /// delayed) at or after the sequence number `limit`: it and everything behind it wait
+    /// for the caller's next round. Entries scheduled or reset during a round are due no
+    /// earlier than the round's `now`, and equal times pop in sequence order, so in practice
+    /// only they wait.
+    pub(crate) fn pop_due_before(&self, now: Duration, limit: u64) -> Option<TimedFn> {
         let mut q = lock(&self.inner);
         loop {
             Self::prune(&mut q);
-            let due = q.heap.peek().is_some_and(|Reverse(e)| e.time <= now);
+            let due = q
+                .heap
+                .peek()
+                .is_some_and(|Reverse(e)| e.time <= now && e.seq < limit);
             if !due {
                 return None;
             }

@@ -1,4 +1,4 @@
-// Tests: tests/clock.rs, tests/conformance/test_task.rs
+// Tests: tests/clock.rs, tests/reactor.rs, tests/conformance/test_task.rs
 
 //! Scheduling helpers from `twisted.internet.task`: the deterministic [`Clock`].
 //!
@@ -16,6 +16,7 @@ mod clock;
 mod cooperator;
 mod defer_later;
 mod looping;
+mod react;
 mod scheduler_error;
 mod step;
 
@@ -23,5 +24,6 @@ pub use clock::Clock;
 pub use cooperator::{CooperativeTask, Cooperator, CooperatorBuilder};
 pub use defer_later::defer_later;
 pub use looping::{LoopingCall, LoopingCallError};
+pub use react::{Exit, react, react_with};
 pub use scheduler_error::{NotPaused, SchedulerError, SchedulerStopped, TaskDone, TaskFailed, TaskStopped};
 pub use step::{SharedIter, Step, TimeSlice};

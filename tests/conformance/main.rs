@@ -2,8 +2,12 @@
 //! Twisted module. Each test carries a `/// twisted: Class.test_name` line; the cases
 //! that do not apply are listed at the top of each file with the reason.
 
+mod test_base;
 mod test_cooperator;
+mod test_core;
 mod test_defer;
 mod test_defer_primitives;
 mod test_failure;
+mod test_internet;
 mod test_task;
+mod test_threads;

@@ -1,0 +1,418 @@
+// Tests: tests/reactor.rs, tests/threads.rs, tests/conformance/test_core.rs,
+// tests/conformance/test_internet.rs, tests/conformance/test_threads.rs
+
+//! `ReactorHandle`: the `Send + Sync` face of a reactor.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::errors::{ReactorNotRunning, UnknownTriggerError};
+use super::events::{self, Event, Phase, TriggerId, TriggerResult};
+use super::pool::{ThreadPool, ThreadPoolStopped};
+use super::shared::{Release, Shared};
+use super::time::{DelayedCall, ReactorTime, TimedFn};
+
+/// What [`ReactorHandle::exit_signal`] reports: the signal that stopped the reactor.
+///
+/// ```
+/// use tokio_twisted::reactor::Reactor;
+/// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+/// assert_eq!(reactor.exit_signal(), None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ExitSignal {
+    /// `SIGINT` (Ctrl-C).
+    Interrupt,
+    /// `SIGTERM`.
+    Terminate,
+}
+
+/// A handle to a reactor: `Clone + Send + Sync`, usable from any thread.
+///
+/// It is Twisted's reactor object minus `run`: time ([`ReactorTime`]), lifecycle
+/// ([`stop`](Self::stop), [`crash`](Self::crash), [`running`](Self::running),
+/// [`call_when_running`](Self::call_when_running)), system event triggers, and threads
+/// ([`call_from_thread`](Self::call_from_thread), [`call_in_thread`](Self::call_in_thread)).
+/// Get one from [`Reactor::handle`](crate::reactor::Reactor::handle) or
+/// [`Reactor::spawn_background`](crate::reactor::Reactor::spawn_background); a
+/// [`Reactor`](crate::reactor::Reactor) dereferences to its handle.
+///
+/// Everything a handle schedules runs on the reactor thread. Unlike Twisted's reactor, whose
+/// only thread-safe method is `callFromThread`, every method here may be called from any
+/// thread; the notes on each say where user code then runs.
+///
+/// ```
+/// use std::time::Duration;
+/// use tokio_twisted::reactor::{Reactor, ReactorTime};
+///
+/// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+/// let handle = reactor.handle();
+/// std::thread::spawn(move || {
+///     handle.call_later(Duration::from_millis(1), {
+///         let handle = handle.clone();
+///         move || { handle.stop().unwrap(); }
+///     });
+/// })
+/// .join()
+/// .unwrap();
+/// reactor.run().unwrap();
+/// ```
+#[derive(Clone)]
+pub struct ReactorHandle {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl ReactorHandle {
+    /// Whether the reactor is running: Twisted's `running`. True from "during startup"
+    /// until "during shutdown" (or [`crash`](Self::crash)).
+    ///
+    /// ```
+    /// use tokio_twisted::reactor::Reactor;
+    ///
+    /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+    /// assert!(!reactor.running());
+    /// reactor.call_when_running(|| {
+    ///     let me = Reactor::current().unwrap();
+    ///     assert!(me.running());
+    ///     me.stop()
+    /// });
+    /// reactor.run().unwrap();
+    /// assert!(!reactor.running());
+    /// ```
+    pub fn running(&self) -> bool {
+        self.shared.running()
+    }
+
+    /// Asks the reactor to stop: Twisted's `stop()`. The "shutdown" event fires at the end
+    /// of the current iteration; once its triggers (and the Deferreds its *before*
+    /// triggers returned) are done, [`run`](crate::reactor::Reactor::run) returns. A
+    /// stopped reactor cannot run again.
+    ///
+    /// # Errors
+    ///
+    /// [`ReactorNotRunning`] before `run()`, and on every call after the first.
+    ///
+    /// ```
+    /// use tokio_twisted::reactor::{Reactor, ReactorNotRunning};
+    ///
+    /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+    /// reactor.call_when_running(|| {
+    ///     let me = Reactor::current().unwrap();
+    ///     assert_eq!(me.stop(), Ok(()));
+    ///     assert_eq!(me.stop(), Err(ReactorNotRunning));
+    /// });
+    /// reactor.run().unwrap();
+    /// ```
+    pub fn stop(&self) -> Result<(), ReactorNotRunning> {
+        self.shared.stop()
+    }
+
+    /// Stops the main loop at the end of the current iteration, without firing "shutdown":
+    /// Twisted's `crash()`. The reactor can be run again.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::Arc;
+    /// use tokio_twisted::reactor::{Event, Phase, Reactor};
+    ///
+    /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+    /// let shutdown = Arc::new(AtomicBool::new(false));
+    /// let flag = shutdown.clone();
+    /// reactor.add_system_event_trigger(Phase::Before, Event::Shutdown, move || {
+    ///     flag.store(true, Ordering::SeqCst)
+    /// });
+    /// reactor.call_when_running(|| Reactor::current().unwrap().crash());
+    /// reactor.run().unwrap();
+    /// assert!(!reactor.running());
+    /// assert!(!shutdown.load(Ordering::SeqCst)); // no shutdown event
+    /// reactor.call_when_running(|| Reactor::current().unwrap().crash());
+    /// reactor.run().unwrap(); // restartable
+    /// ```
+    pub fn crash(&self) {
+        self.shared.crash();
+    }
+
+    /// Runs `f` once the reactor runs: Twisted's `callWhenRunning`.
+    ///
+    /// If the reactor is running, `f` runs now (on the reactor thread; from another thread
+    /// it is handed over with [`call_from_thread`](Self::call_from_thread)) and `None` is
+    /// returned. Otherwise `f` becomes an *after startup* trigger, run in registration
+    /// order, and its id is returned.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use tokio_twisted::reactor::Reactor;
+    ///
+    /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+    /// let log = Arc::new(Mutex::new(Vec::new()));
+    /// for word in ["first", "second"] {
+    ///     let log = log.clone();
+    ///     assert!(reactor.call_when_running(move || log.lock().unwrap().push(word)).is_some());
+    /// }
+    /// reactor.call_when_running(|| Reactor::current().unwrap().stop());
+    /// reactor.run().unwrap();
+    /// assert_eq!(*log.lock().unwrap(), ["first", "second"]);
+    /// ```
+    #[doc(alias = "callWhenRunning")]
+    pub fn call_when_running<F, R>(&self, f: F) -> Option<TriggerId>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: TriggerResult,
+    {
+        self.shared.call_when_running(f)
+    }
+
+    /// Registers `f` to run in `phase` of `event`: Twisted's `addSystemEventTrigger`.
+    ///
+    /// `f` may return `()`, a `Result<(), E>`, or a [`Deferred`](crate::defer::Deferred);
+    /// a *before* trigger's Deferred delays the rest of the event until it fires (see
+    /// [`Event`]). A failing or panicking trigger is logged and the others still run.
+    /// Triggers run on the thread that fires the event: the reactor thread for startup and
+    /// shutdown.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tokio_twisted::defer::Deferred;
+    /// use tokio_twisted::reactor::{Event, Phase, Reactor, ReactorTime};
+    ///
+    /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+    /// let handle = reactor.handle();
+    /// // Shutdown waits for this Deferred; timers keep running meanwhile.
+    /// reactor.add_system_event_trigger(Phase::Before, Event::Shutdown, move || {
+    ///     let (d, r) = Deferred::<()>::new();
+    ///     handle.call_later(Duration::from_millis(1), move || { r.callback(()).unwrap(); });
+    ///     d
+    /// });
+    /// reactor.call_when_running(|| Reactor::current().unwrap().stop());
+    /// reactor.run().unwrap();
+    /// ```
+    #[doc(alias = "addSystemEventTrigger")]
+    pub fn add_system_event_trigger<F, R>(&self, phase: Phase, event: Event, f: F) -> TriggerId
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: TriggerResult,
+    {
+        self.shared.add_trigger(phase, event, f)
+    }
+
+    /// Unregisters a trigger: Twisted's `removeSystemEventTrigger`.
+    ///
+    /// # Errors
+    ///
+    /// [`UnknownTriggerError`] if it was removed before or has already run.
+    ///
+    /// ```
+    /// use tokio_twisted::reactor::{Event, Phase, Reactor};
+    ///
+    /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+    /// let id = reactor.add_system_event_trigger(Phase::During, Event::Custom("x"), || {});
+    /// reactor.remove_system_event_trigger(id).unwrap();
+    /// assert!(reactor.remove_system_event_trigger(id).is_err());
+    /// ```
+    #[doc(alias = "removeSystemEventTrigger")]
+    pub fn remove_system_event_trigger(&self, id: TriggerId) -> Result<(), UnknownTriggerError> {
+        self.shared.remove_trigger(id)
+    }
+
+    /// Fires the application event [`Event::Custom(name)`](Event::Custom): Twisted's
+    /// `fireSystemEvent`. Triggers run on the calling thread (call it on the reactor
+    /// thread); *during* and *after* triggers wait for the Deferreds of the *before* ones
+    /// and, if those fire on another thread, run on the reactor thread. Startup and
+    /// shutdown are fired by the reactor itself.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use tokio_twisted::reactor::{Event, Phase, Reactor};
+    ///
+    /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+    /// let log = Arc::new(Mutex::new(Vec::new()));
+    /// for phase in [Phase::After, Phase::Before, Phase::During] {
+    ///     let log = log.clone();
+    ///     reactor.add_system_event_trigger(phase, Event::Custom("reload"), move || {
+    ///         log.lock().unwrap().push(phase)
+    ///     });
+    /// }
+    /// reactor.fire_system_event("reload");
+    /// assert_eq!(*log.lock().unwrap(), [Phase::Before, Phase::During, Phase::After]);
+    /// ```
+    #[doc(alias = "fireSystemEvent")]
+    pub fn fire_system_event(&self, name: &'static str) {
+        events::fire(&self.shared, Event::Custom(name));
+    }
+
+    /// Runs `f` on the reactor thread, in the reactor's next iteration: Twisted's
+    /// `callFromThread`.
+    ///
+    /// Calls run in the order they were made; a call made while the reactor is running
+    /// calls from threads runs in the next iteration. Calls made before `run()` wait for
+    /// it. `f` may return `()`, a `Result<(), E>` or a Deferred; failures and panics are
+    /// logged.
+    ///
+    /// # Errors
+    ///
+    /// [`ReactorNotRunning`] once the reactor has shut down (from "during shutdown" on):
+    /// `f` would never run, and is dropped.
+    ///
+    /// ```
+    /// use tokio_twisted::reactor::Reactor;
+    ///
+    /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+    /// let handle = reactor.handle();
+    /// let reactor_thread = std::thread::current().id();
+    /// std::thread::spawn(move || {
+    ///     let stopper = handle.clone();
+    ///     handle.call_from_thread(move || {
+    ///         assert_eq!(std::thread::current().id(), reactor_thread);
+    ///         stopper.stop()
+    ///     })
+    /// })
+    /// .join()
+    /// .unwrap()
+    /// .unwrap();
+    /// reactor.run().unwrap();
+    /// ```
+    #[doc(alias = "callFromThread")]
+    pub fn call_from_thread<F, R>(&self, f: F) -> Result<(), ReactorNotRunning>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: TriggerResult,
+    {
+        self.shared.call_from_thread(f)
+    }
+
+    /// Runs `f` on the reactor's thread pool: Twisted's `callInThread`.
+    ///
+    /// The pool (at most 10 threads unless
+    /// [`suggest_thread_pool_size`](Self::suggest_thread_pool_size) says otherwise) is
+    /// created on first use, started when the reactor runs (work submitted before waits),
+    /// and stopped, after finishing its queued work, when the reactor shuts down.
+    ///
+    /// # Errors
+    ///
+    /// [`ThreadPoolStopped`] once the reactor has shut down.
+    ///
+    /// ```
+    /// use tokio_twisted::reactor::Reactor;
+    ///
+    /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+    /// let handle = reactor.handle();
+    /// reactor
+    ///     .call_in_thread(move || {
+    ///         let answer = 6 * 7; // blocking work goes here
+    ///         let stopper = handle.clone();
+    ///         handle.call_from_thread(move || { assert_eq!(answer, 42); stopper.stop() }).unwrap();
+    ///     })
+    ///     .unwrap();
+    /// reactor.run().unwrap();
+    /// ```
+    #[doc(alias = "callInThread")]
+    pub fn call_in_thread<F>(&self, f: F) -> Result<(), ThreadPoolStopped>
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        self.shared.thread_pool().call_in_thread(f)
+    }
+
+    /// The reactor's thread pool, created if needed: Twisted's `getThreadPool`.
+    ///
+    /// ```
+    /// use tokio_twisted::reactor::Reactor;
+    ///
+    /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+    /// let pool = reactor.thread_pool();
+    /// assert_eq!(pool.max_threads(), 10);
+    /// assert!(!pool.started()); // until the reactor runs
+    /// ```
+    #[doc(alias = "getThreadPool")]
+    pub fn thread_pool(&self) -> ThreadPool {
+        self.shared.thread_pool()
+    }
+
+    /// Sets the maximum size of the reactor's thread pool: Twisted's
+    /// `suggestThreadPoolSize`.
+    ///
+    /// ```
+    /// use tokio_twisted::reactor::Reactor;
+    ///
+    /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+    /// reactor.suggest_thread_pool_size(4);
+    /// assert_eq!(reactor.thread_pool().max_threads(), 4);
+    /// ```
+    #[doc(alias = "suggestThreadPoolSize")]
+    pub fn suggest_thread_pool_size(&self, size: usize) {
+        self.shared.thread_pool().adjust_max(size);
+    }
+
+    /// The calls still scheduled, earliest first: Twisted's `getDelayedCalls`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tokio_twisted::reactor::{Reactor, ReactorTime};
+    ///
+    /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+    /// let call = reactor.call_later(Duration::from_secs(5), || {});
+    /// assert_eq!(reactor.pending_calls().len(), 1);
+    /// call.cancel().unwrap();
+    /// assert!(reactor.pending_calls().is_empty());
+    /// ```
+    #[doc(alias = "getDelayedCalls")]
+    pub fn pending_calls(&self) -> Vec<DelayedCall> {
+        self.shared.timers.pending()
+    }
+
+    /// The signal that stopped the reactor, if one did (Twisted's `_exitSignal`).
+    ///
+    /// ```
+    /// use tokio_twisted::reactor::Reactor;
+    /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+    /// assert_eq!(reactor.exit_signal(), None);
+    /// ```
+    pub fn exit_signal(&self) -> Option<ExitSignal> {
+        self.shared.exit_signal()
+    }
+
+    /// Whether the calling thread is the reactor's thread: Twisted's `isInIOThread`.
+    ///
+    /// ```
+    /// use tokio_twisted::reactor::Reactor;
+    ///
+    /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+    /// assert!(reactor.is_reactor_thread());
+    /// let handle = reactor.handle();
+    /// assert!(!std::thread::spawn(move || handle.is_reactor_thread()).join().unwrap());
+    /// ```
+    #[doc(alias = "isInIOThread")]
+    pub fn is_reactor_thread(&self) -> bool {
+        self.shared.is_reactor_thread()
+    }
+
+    pub(crate) fn register_blocked(&self, release: Release) -> Option<u64> {
+        self.shared.register_blocked(release)
+    }
+
+    pub(crate) fn unregister_blocked(&self, ticket: u64) {
+        self.shared.unregister_blocked(ticket);
+    }
+}
+
+impl ReactorTime for ReactorHandle {
+    fn now(&self) -> Duration {
+        self.shared.now()
+    }
+
+    fn call_later_boxed(&self, delay: Duration, f: TimedFn) -> DelayedCall {
+        self.shared.timers.schedule(delay, f)
+    }
+}
+
+impl fmt::Debug for ReactorHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReactorHandle")
+            .field("id", &self.shared.id())
+            .field("started", &self.shared.started())
+            .field("running", &self.shared.running())
+            .finish_non_exhaustive()
+    }
+}

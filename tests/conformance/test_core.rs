@@ -1,0 +1,276 @@
+//! Port of `twisted/internet/test/test_core.py` (`SystemEventTestsBuilder`): run, stop and
+//! crash, and the startup and shutdown events.
+//!
+//! Not ported:
+//! - `test_shutdownDisconnectsCleanly`: the reactor holds no file descriptors to
+//!   disconnect at shutdown (connections are owned by their protocol tasks); the part that
+//!   carries over (a failing *during shutdown* trigger does not stop the others) is
+//!   `tests/reactor.rs::failing_and_panicking_triggers_are_logged_and_the_rest_run`.
+//! - `test_iterate`: the reactor has no `iterate()`; Tokio drives the loop.
+
+#![allow(clippy::doc_markdown)] // the `twisted:` lines name Twisted tests verbatim
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio_twisted::defer::Deferred;
+use tokio_twisted::reactor::{
+    Event, ExitSignal, Phase, Reactor, ReactorHandle, ReactorNotRunning, ReactorTime, RunError,
+};
+
+/// Runs `body` in a child process running only the test `name` (this binary, re-executed):
+/// a signal reaches every reactor listening for it, and Tokio's handlers stay installed
+/// for the life of the process, so signal tests keep to themselves. Shared with
+/// `test_base.rs`.
+pub(crate) fn in_own_process(name: &str, body: impl FnOnce()) {
+    const CHILD: &str = "TOKIO_TWISTED_SIGNAL_TEST_CHILD";
+    if std::env::var_os(CHILD).is_some() {
+        body();
+        return;
+    }
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--test-threads=1"])
+        .env(CHILD, "1")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&child.stdout);
+    // "1 passed" also guards against a filter that matches no test.
+    assert!(
+        child.status.success() && out.contains("1 passed"),
+        "the test failed in its own process: {out}{}",
+        String::from_utf8_lossy(&child.stderr)
+    );
+}
+
+fn reactor() -> Reactor {
+    Reactor::builder().without_signal_handlers().build().unwrap()
+}
+
+type Log<T> = Arc<Mutex<Vec<T>>>;
+
+fn log<T>() -> Log<T> {
+    Arc::new(Mutex::new(Vec::new()))
+}
+
+fn push<T: Send + 'static>(log: &Log<T>, item: T) -> impl FnOnce() + Send + 'static {
+    let log = Arc::clone(log);
+    move || log.lock().unwrap().push(item)
+}
+
+fn items<T: Clone>(log: &Log<T>) -> Vec<T> {
+    log.lock().unwrap().clone()
+}
+
+fn stopper(reactor: &ReactorHandle) -> impl FnOnce() -> Result<(), ReactorNotRunning> + Send + 'static {
+    let handle = reactor.clone();
+    move || handle.stop()
+}
+
+/// Sends `signal` (a `kill` flag such as `-TERM`) to this process.
+#[cfg(unix)]
+pub(crate) fn kill_self(signal: &str) {
+    let status = std::process::Command::new("kill")
+        .args([signal, &std::process::id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// twisted: SystemEventTestsBuilder.test_stopWhenNotStarted
+/// Stopping a reactor that never ran fails with `ReactorNotRunning`.
+#[test]
+fn test_stop_when_not_started() {
+    assert_eq!(reactor().stop(), Err(ReactorNotRunning));
+}
+
+/// twisted: SystemEventTestsBuilder.test_stopWhenAlreadyStopped
+/// Stopping a reactor that has stopped fails with `ReactorNotRunning`.
+#[test]
+fn test_stop_when_already_stopped() {
+    let r = reactor();
+    r.call_when_running(stopper(&r));
+    r.run().unwrap();
+    assert_eq!(r.stop(), Err(ReactorNotRunning));
+}
+
+/// twisted: SystemEventTestsBuilder.test_callWhenRunningOrder
+/// `call_when_running` functions run in the order they were registered.
+#[test]
+fn test_call_when_running_order() {
+    let r = reactor();
+    let log = log();
+    r.call_when_running(push(&log, "first"));
+    r.call_when_running(push(&log, "second"));
+    r.call_when_running(stopper(&r));
+    r.run().unwrap();
+    assert_eq!(items(&log), ["first", "second"]);
+}
+
+/// twisted: SystemEventTestsBuilder.test_runningForStartupEvents
+/// `running` is false in *before startup* triggers and true in *during* and *after* ones.
+#[test]
+fn test_running_for_startup_events() {
+    let r = reactor();
+    let log = log();
+    for (phase, name) in [
+        (Phase::Before, "before"),
+        (Phase::During, "during"),
+        (Phase::After, "after"),
+    ] {
+        let (l, h) = (Arc::clone(&log), r.handle());
+        r.add_system_event_trigger(phase, Event::Startup, move || {
+            l.lock().unwrap().push((name, h.running()));
+        });
+    }
+    r.call_when_running(stopper(&r));
+    assert!(items(&log).is_empty());
+    r.run().unwrap();
+    assert_eq!(
+        items(&log),
+        [("before", false), ("during", true), ("after", true)]
+    );
+}
+
+/// twisted: SystemEventTestsBuilder.test_signalHandlersInstalledDuringStartup
+/// Signal handlers are in place once startup's *before* phase is over: a SIGTERM sent
+/// from an *after startup* trigger stops the reactor gracefully instead of killing the
+/// process.
+#[cfg(unix)]
+#[test]
+fn test_signal_handlers_installed_during_startup() {
+    in_own_process("test_core::test_signal_handlers_installed_during_startup", || {
+        let r = Reactor::builder().build().unwrap();
+        let log = log();
+        r.add_system_event_trigger(Phase::Before, Event::Startup, push(&log, "before startup"));
+        r.add_system_event_trigger(Phase::After, Event::Startup, || kill_self("-TERM"));
+        r.add_system_event_trigger(Phase::Before, Event::Shutdown, push(&log, "before shutdown"));
+        r.run().unwrap();
+        assert_eq!(items(&log), ["before startup", "before shutdown"]);
+        assert_eq!(r.exit_signal(), Some(ExitSignal::Terminate));
+    });
+}
+
+/// twisted: SystemEventTestsBuilder.test_stopShutDownEvents
+/// `stop` fires all three shutdown phases before `run` returns.
+#[test]
+fn test_stop_shut_down_events() {
+    let r = reactor();
+    let log = log();
+    r.add_system_event_trigger(Phase::Before, Event::Shutdown, push(&log, "before"));
+    r.add_system_event_trigger(Phase::During, Event::Shutdown, push(&log, "during"));
+    r.add_system_event_trigger(Phase::After, Event::Shutdown, push(&log, "after"));
+    r.call_when_running(stopper(&r));
+    r.run().unwrap();
+    assert_eq!(items(&log), ["before", "during", "after"]);
+}
+
+/// twisted: SystemEventTestsBuilder.test_shutdownFiresTriggersAsynchronously
+/// *Before shutdown* triggers do not run inside `stop`.
+#[test]
+fn test_shutdown_fires_triggers_asynchronously() {
+    let r = reactor();
+    let log = log();
+    r.add_system_event_trigger(Phase::Before, Event::Shutdown, push(&log, "before shutdown"));
+    let (h, l) = (r.handle(), Arc::clone(&log));
+    r.call_when_running(move || {
+        h.stop().unwrap();
+        l.lock().unwrap().push("stopped");
+    });
+    r.run().unwrap();
+    assert_eq!(items(&log), ["stopped", "before shutdown"]);
+}
+
+/// twisted: SystemEventTestsBuilder.test_multipleRun
+/// `run` on a running reactor fails with `ReactorAlreadyRunning`.
+#[test]
+fn test_multiple_run() {
+    let r = reactor();
+    let log = log();
+    let l = Arc::clone(&log);
+    r.call_when_running(move || {
+        let me = Reactor::current().unwrap();
+        assert!(matches!(me.run(), Err(RunError::AlreadyRunning(_))));
+        l.lock().unwrap().push("tested");
+    });
+    r.call_when_running(stopper(&r));
+    r.run().unwrap();
+    assert_eq!(items(&log), ["tested"]);
+}
+
+/// twisted: SystemEventTestsBuilder.test_runWithAsynchronousBeforeStartupTrigger
+/// With a *before startup* trigger waiting on a Deferred, the reactor runs its timers
+/// and `run` returns only after `stop`.
+#[test]
+fn test_run_with_asynchronous_before_startup_trigger() {
+    let r = reactor();
+    let log = log();
+    let (h, l) = (r.handle(), Arc::clone(&log));
+    r.add_system_event_trigger(Phase::Before, Event::Startup, move || {
+        l.lock().unwrap().push("trigger");
+        let (d, resolver) = Deferred::<()>::new();
+        let (l2, h2) = (Arc::clone(&l), h.clone());
+        let d = d.add_callback(move |()| {
+            l2.lock().unwrap().push("callback");
+            h2.stop().map_err(Into::into)
+        });
+        h.call_later(Duration::ZERO, move || resolver.callback(()).unwrap());
+        d
+    });
+    r.run().unwrap();
+    assert_eq!(items(&log), ["trigger", "callback"]);
+}
+
+/// twisted: SystemEventTestsBuilder.test_crash
+/// `crash` stops the reactor without firing shutdown triggers.
+#[test]
+fn test_crash() {
+    let r = reactor();
+    let log = log();
+    r.add_system_event_trigger(Phase::Before, Event::Shutdown, push(&log, "before shutdown"));
+    let h = r.handle();
+    r.call_when_running(move || {
+        let crasher = h.clone();
+        h.call_later(Duration::ZERO, move || crasher.crash());
+    });
+    r.run().unwrap();
+    assert!(!r.running());
+    assert!(items(&log).is_empty(), "shutdown triggers ran");
+}
+
+/// twisted: SystemEventTestsBuilder.test_runAfterCrash
+/// A crashed reactor runs again, and is running when its startup completes.
+#[test]
+fn test_run_after_crash() {
+    let r = reactor();
+    let log = log();
+    let (h, l) = (r.handle(), Arc::clone(&log));
+    r.call_when_running(move || {
+        l.lock().unwrap().push(("crash", false));
+        h.crash();
+    });
+    r.run().unwrap();
+    let (h, l) = (r.handle(), Arc::clone(&log));
+    r.call_when_running(move || {
+        l.lock().unwrap().push(("stop", h.running()));
+        h.stop()
+    });
+    r.run().unwrap();
+    assert_eq!(items(&log), [("crash", false), ("stop", true)]);
+}
+
+/// twisted: SystemEventTestsBuilder.test_runAfterStop
+/// `run` after a stop fails with `ReactorNotRestartable`, even from a shutdown trigger.
+#[test]
+fn test_run_after_stop() {
+    let r = reactor();
+    let log = log();
+    r.call_when_running(stopper(&r));
+    let l = Arc::clone(&log);
+    r.add_system_event_trigger(Phase::After, Event::Shutdown, move || {
+        let me = Reactor::current().unwrap();
+        assert!(matches!(me.run(), Err(RunError::NotRestartable(_))));
+        l.lock().unwrap().push("tested");
+    });
+    r.run().unwrap();
+    assert_eq!(items(&log), ["tested"]);
+}

@@ -1,0 +1,916 @@
+//! The reactor's public behaviour: the main loop and its timers, lifecycle, system events,
+//! calls from threads, signals, the three ways to run it, and `task::react`.
+//!
+//! Timer tests run the reactor on a paused-time Tokio runtime: an idle runtime jumps to
+//! the next timer, so they finish at once and always see the same times.
+//!
+//! The `task::react` section ports `ReactTests` and `ReactCoroutineFunctionTests` of
+//! `twisted/test/test_task.py`; not ported: `test_arguments` (both classes), since closures
+//! capture arguments.
+
+#![allow(clippy::doc_markdown)] // the `twisted:` lines name Twisted tests verbatim
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio_twisted::defer::{Deferred, DeferredList, fail, succeed};
+use tokio_twisted::failure::{Failure, MessageError, PanicError};
+use tokio_twisted::reactor::{
+    Event, ExitSignal, Phase, Reactor, ReactorHandle, ReactorNotRunning, ReactorTime, RunError,
+};
+use tokio_twisted::task::{Exit, react, react_with};
+use tokio_twisted::testing::LoggedErrors;
+
+fn paused_reactor() -> Reactor {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    Reactor::builder()
+        .without_signal_handlers()
+        .runtime(runtime)
+        .build()
+        .unwrap()
+}
+
+fn reactor() -> Reactor {
+    Reactor::builder().without_signal_handlers().build().unwrap()
+}
+
+type Log<T> = Arc<Mutex<Vec<T>>>;
+
+fn log<T>() -> Log<T> {
+    Arc::new(Mutex::new(Vec::new()))
+}
+
+fn push<T: Send + 'static>(log: &Log<T>, item: T) -> impl FnOnce() + Send + 'static {
+    let log = Arc::clone(log);
+    move || log.lock().unwrap().push(item)
+}
+
+fn take<T: Clone>(log: &Log<T>) -> Vec<T> {
+    log.lock().unwrap().clone()
+}
+
+fn stopper(reactor: &ReactorHandle) -> impl FnOnce() -> Result<(), ReactorNotRunning> + Send + 'static {
+    let handle = reactor.clone();
+    move || handle.stop()
+}
+
+/// For timed calls, which return `()`.
+fn stop_call(reactor: &ReactorHandle) -> impl FnOnce() + Send + 'static {
+    let handle = reactor.clone();
+    move || handle.stop().unwrap()
+}
+
+fn secs(s: f64) -> Duration {
+    Duration::from_secs_f64(s)
+}
+
+#[test]
+fn handles_and_pools_are_send_and_sync() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<ReactorHandle>();
+    send_sync::<tokio_twisted::threads::ThreadPool>();
+    send_sync::<tokio_twisted::reactor::TriggerId>();
+    send_sync::<RunError>();
+}
+
+// ---------------------------------------------------------------------------------------
+// Timers on the real loop
+
+/// Seed 003, code-1: `callLater(2, d.callback, 9)` and `callLater(4, reactor.stop)`.
+#[test]
+fn seed_call_later_fires_deferred_then_stops() {
+    let reactor = paused_reactor();
+    let seen = log();
+    let (d, r) = Deferred::<i32>::new();
+    let when = reactor.handle();
+    let s = Arc::clone(&seen);
+    let d = d.add_callback(move |x| {
+        s.lock().unwrap().push((x, when.seconds()));
+        Ok(())
+    });
+    reactor.call_later(secs(2.0), move || {
+        r.callback(3 * 3).unwrap();
+    });
+    reactor.call_later(secs(4.0), stop_call(&reactor));
+    reactor.run().unwrap();
+    let seen = take(&seen);
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].0, 9);
+    assert!((2.0..2.01).contains(&seen[0].1), "fired at {}", seen[0].1);
+    assert!((4.0..4.01).contains(&reactor.seconds()));
+    assert!(d.called());
+}
+
+/// Seed 003, code-2: a timed call fires one Deferred with a value and one with a failure.
+#[test]
+fn seed_getter_callback_and_errback() {
+    let reactor = paused_reactor();
+    let out = log();
+    for x in [3, 4] {
+        let (d, r) = Deferred::<i32>::new();
+        reactor.call_later(secs(2.0), move || {
+            if x % 2 == 0 {
+                r.callback(x * 3).unwrap();
+            } else {
+                r.errback(Failure::msg("You used an odd number!")).unwrap();
+            }
+        });
+        let (ok, err) = (Arc::clone(&out), Arc::clone(&out));
+        drop(d.add_callback(|r| Ok(format!("Result: {r}"))).add_callbacks(
+            move |s| {
+                ok.lock().unwrap().push(s);
+                Ok(())
+            },
+            move |f| {
+                err.lock().unwrap().push(f.error_message());
+                Ok(())
+            },
+        ));
+    }
+    reactor.call_later(secs(4.0), stop_call(&reactor));
+    reactor.run().unwrap();
+    assert_eq!(take(&out), ["You used an odd number!", "Result: 12"]);
+}
+
+#[test]
+fn due_calls_run_in_time_order_and_fifo_for_equal_times() {
+    let reactor = paused_reactor();
+    let order = log();
+    reactor.call_later(secs(2.0), push(&order, "c"));
+    reactor.call_later(secs(1.0), push(&order, "a"));
+    for name in ["b1", "b2", "b3"] {
+        reactor.call_later(secs(1.5), push(&order, name));
+    }
+    reactor.call_later(secs(3.0), stop_call(&reactor));
+    reactor.run().unwrap();
+    assert_eq!(take(&order), ["a", "b1", "b2", "b3", "c"]);
+}
+
+#[test]
+fn calls_scheduled_by_timed_calls_wait_for_the_next_iteration() {
+    let reactor = paused_reactor();
+    let order = log();
+    let handle = reactor.handle();
+    let o = Arc::clone(&order);
+    reactor.call_later(Duration::ZERO, move || {
+        o.lock().unwrap().push("first");
+        handle.call_later(Duration::ZERO, push(&o, "zero-delay"));
+        // A thread call runs at the start of the next iteration, before its timed calls.
+        handle.call_from_thread(push(&o, "next iteration")).unwrap();
+    });
+    reactor.call_later(Duration::ZERO, push(&order, "second"));
+    reactor.call_later(secs(1.0), stop_call(&reactor));
+    reactor.run().unwrap();
+    assert_eq!(take(&order), ["first", "second", "next iteration", "zero-delay"]);
+}
+
+#[test]
+fn a_zero_delay_loop_does_not_starve_thread_calls() {
+    fn spin(handle: &ReactorHandle, spins: Arc<AtomicUsize>) {
+        if spins.fetch_add(1, Ordering::SeqCst) < 1_000 {
+            let h = handle.clone();
+            handle.call_later(Duration::ZERO, move || spin(&h, spins));
+        }
+    }
+    let reactor = paused_reactor();
+    let spins = Arc::new(AtomicUsize::new(0));
+    let (handle, s) = (reactor.handle(), Arc::clone(&spins));
+    reactor.call_when_running(move || spin(&handle, s));
+    let (handle, s) = (reactor.handle(), Arc::clone(&spins));
+    reactor
+        .call_from_thread(move || {
+            let seen = s.load(Ordering::SeqCst);
+            assert!(seen < 5, "thread call waited for {seen} spins");
+            handle.stop()
+        })
+        .unwrap();
+    reactor.run().unwrap();
+    assert!(spins.load(Ordering::SeqCst) < 5);
+}
+
+#[test]
+fn a_panicking_timed_call_is_logged_and_the_reactor_carries_on() {
+    let logged = LoggedErrors::capture();
+    let reactor = paused_reactor();
+    let order = log();
+    reactor.call_later(secs(1.0), || panic!("boom"));
+    reactor.call_later(secs(1.0), push(&order, "after the panic"));
+    reactor.call_later(secs(2.0), push(&order, "later"));
+    reactor.call_later(secs(3.0), stop_call(&reactor));
+    reactor.run().unwrap();
+    assert_eq!(take(&order), ["after the panic", "later"]);
+    let panics = logged.flush::<PanicError>();
+    assert_eq!(panics.len(), 1);
+    assert_eq!(panics[0].error_message(), "panicked: boom");
+}
+
+#[test]
+fn cancelled_reset_and_delayed_calls() {
+    let reactor = paused_reactor();
+    let fired = log();
+    let times = Arc::clone(&fired);
+    let h = reactor.handle();
+    let cancelled = reactor.call_later(secs(1.0), push(&fired, -1.0));
+    let reset = reactor.call_later(secs(5.0), move || times.lock().unwrap().push(h.seconds()));
+    let times = Arc::clone(&fired);
+    let h = reactor.handle();
+    let delayed = reactor.call_later(secs(1.0), move || times.lock().unwrap().push(h.seconds()));
+    cancelled.cancel().unwrap();
+    reset.reset(secs(2.0)).unwrap();
+    delayed.delay(secs(2.0)).unwrap();
+    assert_eq!(reactor.pending_calls().len(), 2);
+    reactor.call_later(secs(4.0), stop_call(&reactor));
+    reactor.run().unwrap();
+    let fired = take(&fired);
+    assert_eq!(fired.len(), 2);
+    assert!(
+        (2.0..2.01).contains(&fired[0]) && (3.0..3.01).contains(&fired[1]),
+        "{fired:?}"
+    );
+    assert!(reactor.pending_calls().is_empty());
+}
+
+#[test]
+fn pending_calls_lists_live_calls_earliest_first() {
+    let reactor = reactor();
+    let b = reactor.call_later(secs(20.0), || {});
+    let a = reactor.call_later(secs(10.0), || {});
+    let gone = reactor.call_later(secs(15.0), || {});
+    gone.cancel().unwrap();
+    let times: Vec<_> = reactor
+        .pending_calls()
+        .iter()
+        .map(tokio_twisted::reactor::DelayedCall::time)
+        .collect();
+    assert_eq!(times, [a.time(), b.time()]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Lifecycle
+
+#[test]
+fn stop_before_run_and_twice_is_reactor_not_running() {
+    let reactor = reactor();
+    assert_eq!(reactor.stop(), Err(ReactorNotRunning));
+    let results = log();
+    let (h, r) = (reactor.handle(), Arc::clone(&results));
+    reactor.call_when_running(move || {
+        let mut r = r.lock().unwrap();
+        r.push(h.stop());
+        r.push(h.stop());
+    });
+    reactor.run().unwrap();
+    assert_eq!(take(&results), [Ok(()), Err(ReactorNotRunning)]);
+    assert_eq!(reactor.stop(), Err(ReactorNotRunning));
+}
+
+#[test]
+fn a_stopped_reactor_is_not_restartable_but_a_crashed_one_is() {
+    let reactor = reactor();
+    reactor.call_when_running(|| Reactor::current().unwrap().crash());
+    reactor.run().unwrap();
+    assert!(!reactor.running());
+    reactor.call_when_running(stopper(&reactor));
+    reactor.run().unwrap();
+    assert!(matches!(reactor.run(), Err(RunError::NotRestartable(_))));
+}
+
+#[test]
+fn crash_fires_no_shutdown_event() {
+    let reactor = reactor();
+    let events = log();
+    reactor.add_system_event_trigger(Phase::Before, Event::Shutdown, push(&events, "before"));
+    reactor.add_system_event_trigger(Phase::During, Event::Shutdown, push(&events, "during"));
+    let h = reactor.handle();
+    reactor.call_when_running(move || {
+        h.call_later(Duration::ZERO, move || Reactor::current().unwrap().crash());
+    });
+    reactor.run().unwrap();
+    assert!(take(&events).is_empty());
+    assert!(!reactor.running());
+}
+
+#[test]
+fn nested_run_is_already_running() {
+    let reactor = reactor();
+    let seen = log();
+    let s = Arc::clone(&seen);
+    reactor.call_when_running(move || {
+        let me = Reactor::current().unwrap();
+        s.lock()
+            .unwrap()
+            .push(matches!(me.run(), Err(RunError::AlreadyRunning(_))));
+        me.stop()
+    });
+    reactor.run().unwrap();
+    assert_eq!(take(&seen), [true]);
+}
+
+#[tokio::test]
+async fn run_inside_a_tokio_runtime_is_refused() {
+    let reactor = reactor();
+    assert!(matches!(reactor.run(), Err(RunError::InsideRuntime)));
+    // The refusal leaves it as it was.
+    assert!(!reactor.running());
+    assert_eq!(reactor.stop(), Err(ReactorNotRunning));
+}
+
+#[test]
+fn current_is_the_reactor_on_this_thread() {
+    let reactor = reactor();
+    let h = reactor.handle();
+    reactor.call_when_running(move || {
+        let me = Reactor::current().unwrap();
+        assert!(me.is_reactor_thread());
+        assert!(h.is_reactor_thread());
+        me.stop()
+    });
+    reactor.run().unwrap();
+    let other = reactor.handle();
+    assert!(
+        !std::thread::spawn(move || Reactor::current().is_none() && other.is_reactor_thread())
+            .join()
+            .unwrap()
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// System events
+
+#[test]
+fn startup_triggers_see_running_flip_in_during() {
+    let reactor = reactor();
+    let seen = log();
+    for (phase, name) in [
+        (Phase::Before, "before"),
+        (Phase::During, "during"),
+        (Phase::After, "after"),
+    ] {
+        let (s, h) = (Arc::clone(&seen), reactor.handle());
+        reactor.add_system_event_trigger(phase, Event::Startup, move || {
+            s.lock().unwrap().push((name, h.running()));
+        });
+    }
+    let (s, h) = (Arc::clone(&seen), reactor.handle());
+    reactor.call_when_running(move || s.lock().unwrap().push(("call_when_running", h.running())));
+    reactor.call_when_running(stopper(&reactor));
+    reactor.run().unwrap();
+    assert_eq!(
+        take(&seen),
+        [
+            ("before", false),
+            ("during", true),
+            ("after", true),
+            ("call_when_running", true)
+        ]
+    );
+}
+
+#[test]
+fn shutdown_runs_three_phases_and_during_sees_not_running() {
+    let reactor = reactor();
+    let seen = log();
+    for (phase, name) in [
+        (Phase::After, "after"),
+        (Phase::During, "during"),
+        (Phase::Before, "before"),
+    ] {
+        let (s, h) = (Arc::clone(&seen), reactor.handle());
+        reactor.add_system_event_trigger(phase, Event::Shutdown, move || {
+            s.lock().unwrap().push((name, h.running()));
+        });
+    }
+    let (s, h) = (Arc::clone(&seen), reactor.handle());
+    reactor.call_when_running(move || {
+        h.stop().unwrap();
+        s.lock().unwrap().push(("stop returned", h.running()));
+    });
+    reactor.run().unwrap();
+    assert_eq!(
+        take(&seen),
+        [
+            ("stop returned", true),
+            ("before", true),
+            ("during", false),
+            ("after", false)
+        ]
+    );
+}
+
+#[test]
+fn before_shutdown_deferreds_delay_shutdown_while_timers_run() {
+    let reactor = paused_reactor();
+    let seen = log();
+    let (h, s) = (reactor.handle(), Arc::clone(&seen));
+    reactor.add_system_event_trigger(Phase::Before, Event::Shutdown, move || {
+        let (d, r) = Deferred::<()>::new();
+        let (when, s2) = (h.clone(), Arc::clone(&s));
+        h.call_later(secs(0.5), move || {
+            s2.lock().unwrap().push(("timer", when.seconds()));
+        });
+        h.call_later(secs(1.0), move || {
+            r.callback(()).unwrap();
+        });
+        d
+    });
+    let (h, s) = (reactor.handle(), Arc::clone(&seen));
+    reactor.add_system_event_trigger(Phase::Before, Event::Shutdown, move || {
+        // A plain trigger and a failing one do not hold shutdown up.
+        s.lock().unwrap().push(("plain", h.seconds()));
+    });
+    let (h, s) = (reactor.handle(), Arc::clone(&seen));
+    reactor.add_system_event_trigger(Phase::During, Event::Shutdown, move || {
+        s.lock().unwrap().push(("during", h.seconds()));
+    });
+    reactor.call_when_running(stopper(&reactor));
+    reactor.run().unwrap();
+    let seen = take(&seen);
+    let names: Vec<_> = seen.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names, ["plain", "timer", "during"]);
+    assert!(seen[0].1 < 0.01 && (0.5..0.51).contains(&seen[1].1) && (1.0..1.01).contains(&seen[2].1));
+}
+
+#[test]
+fn failing_and_panicking_triggers_are_logged_and_the_rest_run() {
+    let logged = LoggedErrors::capture();
+    let reactor = reactor();
+    let seen = log();
+    reactor.add_system_event_trigger(Phase::Before, Event::Shutdown, || -> Result<(), Failure> {
+        Err(Failure::msg("before failed"))
+    });
+    reactor.add_system_event_trigger(Phase::Before, Event::Shutdown, || {
+        fail::<()>(Failure::msg("deferred failed"))
+    });
+    reactor.add_system_event_trigger(Phase::Before, Event::Shutdown, push(&seen, "before"));
+    reactor.add_system_event_trigger(Phase::During, Event::Shutdown, || -> Result<(), Failure> {
+        panic!("during panicked")
+    });
+    reactor.add_system_event_trigger(Phase::During, Event::Shutdown, push(&seen, "during"));
+    reactor.add_system_event_trigger(Phase::After, Event::Shutdown, push(&seen, "after"));
+    reactor.call_when_running(stopper(&reactor));
+    reactor.run().unwrap();
+    assert_eq!(take(&seen), ["before", "during", "after"]);
+    let messages: Vec<_> = logged
+        .flush::<MessageError>()
+        .iter()
+        .map(Failure::error_message)
+        .collect();
+    assert_eq!(messages, ["before failed", "deferred failed"]);
+    assert_eq!(logged.flush::<PanicError>().len(), 1);
+}
+
+#[test]
+fn removed_triggers_do_not_run_and_cannot_be_removed_twice() {
+    let reactor = reactor();
+    let seen = log();
+    let gone = reactor.add_system_event_trigger(Phase::After, Event::Startup, push(&seen, "removed"));
+    reactor.add_system_event_trigger(Phase::After, Event::Startup, push(&seen, "kept"));
+    reactor.remove_system_event_trigger(gone).unwrap();
+    assert!(reactor.remove_system_event_trigger(gone).is_err());
+    let ran = reactor.add_system_event_trigger(Phase::After, Event::Startup, || {});
+    reactor.call_when_running(stopper(&reactor));
+    reactor.run().unwrap();
+    assert_eq!(take(&seen), ["kept"]);
+    assert!(
+        reactor.remove_system_event_trigger(ran).is_err(),
+        "a trigger that ran is gone"
+    );
+}
+
+#[test]
+fn call_when_running_while_running_calls_at_once() {
+    let reactor = reactor();
+    let seen = log();
+    let s = Arc::clone(&seen);
+    reactor.call_when_running(move || {
+        let me = Reactor::current().unwrap();
+        let id = me.call_when_running(push(&s, "inner"));
+        s.lock().unwrap().push(if id.is_none() {
+            "returned none"
+        } else {
+            "returned id"
+        });
+        me.stop()
+    });
+    reactor.run().unwrap();
+    assert_eq!(take(&seen), ["inner", "returned none"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Calls from threads
+
+#[test]
+fn calls_from_threads_run_in_order_on_the_reactor_thread_after_run() {
+    let reactor = reactor();
+    let seen = log();
+    let reactor_thread = std::thread::current().id();
+    let handle = reactor.handle();
+    let s = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for i in 0..100 {
+            let s = Arc::clone(&s);
+            handle
+                .call_from_thread(move || {
+                    assert_eq!(std::thread::current().id(), reactor_thread);
+                    s.lock().unwrap().push(i);
+                })
+                .unwrap();
+        }
+        handle.call_from_thread(stopper(&handle)).unwrap();
+    })
+    .join()
+    .unwrap();
+    assert!(take(&seen).is_empty(), "calls made before run wait for it");
+    reactor.run().unwrap();
+    assert_eq!(take(&seen), (0..100).collect::<Vec<_>>());
+}
+
+#[test]
+fn call_from_thread_after_shutdown_is_refused() {
+    let reactor = reactor();
+    let refused = log();
+    let (h, r) = (reactor.handle(), Arc::clone(&refused));
+    reactor.add_system_event_trigger(Phase::After, Event::Shutdown, move || {
+        r.lock().unwrap().push(h.call_from_thread(|| {}));
+    });
+    reactor.call_when_running(stopper(&reactor));
+    reactor.run().unwrap();
+    assert_eq!(take(&refused), [Err(ReactorNotRunning)]);
+    assert_eq!(reactor.call_from_thread(|| {}), Err(ReactorNotRunning));
+}
+
+#[test]
+fn thread_call_failures_are_logged() {
+    let logged = LoggedErrors::capture();
+    let reactor = reactor();
+    reactor
+        .call_from_thread(|| -> Result<(), Failure> { Err(Failure::msg("thread call failed")) })
+        .unwrap();
+    reactor.call_from_thread(stopper(&reactor)).unwrap();
+    reactor.run().unwrap();
+    assert_eq!(logged.flush::<MessageError>().len(), 1);
+}
+
+// ---------------------------------------------------------------------------------------
+// Signals. A signal reaches every reactor of the process that listens, and Tokio's handlers
+// stay installed for the life of the process, so this test runs in a process of its own:
+// this test binary, re-executed to run only it.
+
+#[cfg(unix)]
+#[test]
+fn sigterm_and_sigint_stop_the_reactor_gracefully() {
+    const CHILD: &str = "TOKIO_TWISTED_SIGNAL_TEST_CHILD";
+    if std::env::var_os(CHILD).is_none() {
+        let child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "sigterm_and_sigint_stop_the_reactor_gracefully",
+                "--exact",
+                "--test-threads=1",
+            ])
+            .env(CHILD, "1")
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&child.stdout);
+        // "1 passed" also guards against a filter that matches no test.
+        assert!(
+            child.status.success() && out.contains("1 passed"),
+            "the test failed in its own process: {out}{}",
+            String::from_utf8_lossy(&child.stderr)
+        );
+        return;
+    }
+    for (flag, expected) in [("-TERM", ExitSignal::Terminate), ("-INT", ExitSignal::Interrupt)] {
+        let reactor = Reactor::builder().build().unwrap();
+        let seen = log();
+        reactor.add_system_event_trigger(Phase::Before, Event::Shutdown, push(&seen, "before shutdown"));
+        reactor.add_system_event_trigger(Phase::After, Event::Shutdown, push(&seen, "after shutdown"));
+        reactor.call_when_running(move || {
+            // Handlers are installed in "during startup", before this runs.
+            let status = std::process::Command::new("kill")
+                .args([flag, &std::process::id().to_string()])
+                .status()
+                .unwrap();
+            assert!(status.success());
+        });
+        reactor.run().unwrap();
+        assert_eq!(take(&seen), ["before shutdown", "after shutdown"]);
+        assert_eq!(reactor.exit_signal(), Some(expected));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Running in the background of a Tokio application
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn background_reactor_serves_tokio_tasks() {
+    let (reactor, thread) = Reactor::spawn_background().unwrap();
+    assert!(!reactor.is_reactor_thread());
+
+    // Deferreds fired by reactor timers, awaited from ordinary Tokio tasks.
+    let mut tasks = Vec::new();
+    let mut inputs = Vec::new();
+    for i in 0..10u64 {
+        let (d, r) = Deferred::<u64>::new();
+        reactor.call_later(Duration::from_millis(i), move || {
+            r.callback(i * 10).unwrap();
+        });
+        if i % 2 == 0 {
+            tasks.push(tokio::spawn(d));
+        } else {
+            inputs.push(d);
+        }
+    }
+    let list = DeferredList::new(inputs).gather();
+    for (i, task) in tasks.into_iter().enumerate() {
+        assert_eq!(task.await.unwrap().unwrap(), i as u64 * 20);
+    }
+    assert_eq!(tokio::spawn(list).await.unwrap().unwrap(), [10, 30, 50, 70, 90]);
+
+    // Many threads scheduling at once: every call runs, on the reactor thread.
+    let count = Arc::new(AtomicUsize::new(0));
+    let (done, finished) = Deferred::<()>::new();
+    let mut threads = Vec::new();
+    for t in 0..4u64 {
+        let (reactor, count, finished) = (reactor.clone(), Arc::clone(&count), finished.clone());
+        threads.push(std::thread::spawn(move || {
+            for i in 0..250u64 {
+                let (check, count, finished) = (reactor.clone(), Arc::clone(&count), finished.clone());
+                let f = move || {
+                    assert!(check.is_reactor_thread());
+                    if count.fetch_add(1, Ordering::SeqCst) + 1 == 2_000 {
+                        finished.callback(()).unwrap();
+                    }
+                };
+                if i % 2 == 0 {
+                    reactor.call_later(Duration::from_micros(t * 100 + i), f);
+                } else {
+                    reactor.call_from_thread(f).unwrap();
+                }
+            }
+        }));
+    }
+    for t in threads {
+        t.join().unwrap();
+    }
+    for t in 0..4u64 {
+        // 250 more per "thread", this time from Tokio tasks.
+        let (reactor, count, finished) = (reactor.clone(), Arc::clone(&count), finished.clone());
+        tokio::spawn(async move {
+            for i in 0..250u64 {
+                let (count, finished) = (Arc::clone(&count), finished.clone());
+                reactor.call_later(Duration::from_micros(t + i), move || {
+                    if count.fetch_add(1, Ordering::SeqCst) + 1 == 2_000 {
+                        finished.callback(()).unwrap();
+                    }
+                });
+            }
+        })
+        .await
+        .unwrap();
+    }
+    done.await.unwrap();
+    assert_eq!(count.load(Ordering::SeqCst), 2_000);
+
+    reactor.stop().unwrap();
+    tokio::task::spawn_blocking(move || thread.join())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(!reactor.running());
+}
+
+// ---------------------------------------------------------------------------------------
+// task::react
+//
+// Each case runs twice: with a main that returns a Deferred (Twisted's `ReactTests`) and
+// with one that is an async block awaiting it (`ReactCoroutineFunctionTests`).
+
+#[derive(Debug, Clone, Copy)]
+enum Form {
+    Deferred,
+    Coroutine,
+}
+
+const FORMS: [Form; 2] = [Form::Deferred, Form::Coroutine];
+
+fn react_on(form: Form, main: impl FnOnce(&Reactor) -> Deferred<()>) -> (ExitCode, Reactor) {
+    let reactor = paused_reactor();
+    let code = match form {
+        Form::Deferred => react_with(&reactor, main),
+        Form::Coroutine => react_with(&reactor, |r| {
+            let d = main(r);
+            async move {
+                d.await?;
+                Ok::<_, Failure>(())
+            }
+        }),
+    };
+    (code, reactor)
+}
+
+/// twisted: ReactTests.test_runsUntilAsyncCallback
+/// twisted: ReactCoroutineFunctionTests.test_runsUntilAsyncCallback
+/// The reactor stops only once main's result arrives, and success exits with 0.
+#[test]
+fn react_runs_until_async_callback() {
+    for form in FORMS {
+        let (code, reactor) = react_on(form, |reactor| {
+            let (d, r) = Deferred::<()>::new();
+            reactor.call_later(secs(1.0), move || r.callback(()).unwrap());
+            d
+        });
+        assert_eq!(code, ExitCode::SUCCESS, "{form:?}");
+        assert!((1.0..1.01).contains(&reactor.seconds()), "{form:?}");
+    }
+}
+
+/// twisted: ReactTests.test_runsUntilSyncCallback
+/// twisted: ReactCoroutineFunctionTests.test_runsUntilSyncCallback
+/// A main that succeeds at once still runs (and stops) the reactor, then exits with 0.
+#[test]
+fn react_runs_until_sync_callback() {
+    for form in FORMS {
+        let (code, reactor) = react_on(form, |_| succeed(()));
+        assert_eq!(code, ExitCode::SUCCESS, "{form:?}");
+        assert!(
+            matches!(reactor.run(), Err(RunError::NotRestartable(_))),
+            "{form:?}"
+        );
+    }
+}
+
+/// twisted: ReactTests.test_runsUntilAsyncErrback
+/// twisted: ReactCoroutineFunctionTests.test_runsUntilAsyncErrback
+/// A later failure is logged ("main function encountered error") and exits with 1.
+#[test]
+fn react_runs_until_async_errback() {
+    let logged = LoggedErrors::capture();
+    for form in FORMS {
+        let (code, reactor) = react_on(form, |reactor| {
+            let (d, r) = Deferred::<()>::new();
+            reactor.call_later(secs(1.0), move || r.errback(Failure::msg("main failed")).unwrap());
+            d
+        });
+        assert_eq!(code, ExitCode::FAILURE, "{form:?}");
+        assert!((1.0..1.01).contains(&reactor.seconds()), "{form:?}");
+        assert_eq!(logged.flush::<MessageError>().len(), 1, "{form:?}");
+    }
+}
+
+/// twisted: ReactTests.test_runsUntilSyncErrback
+/// twisted: ReactCoroutineFunctionTests.test_runsUntilSyncErrback
+/// An immediate failure is logged too and exits with 1.
+#[test]
+fn react_runs_until_sync_errback() {
+    let logged = LoggedErrors::capture();
+    for form in FORMS {
+        let (code, _) = react_on(form, |_| fail(Failure::msg("main failed")));
+        assert_eq!(code, ExitCode::FAILURE, "{form:?}");
+        assert_eq!(logged.flush::<MessageError>().len(), 1, "{form:?}");
+    }
+}
+
+/// twisted: ReactTests.test_singleStopCallback
+/// twisted: ReactCoroutineFunctionTests.test_singleStopCallback
+/// If main stops the reactor itself before succeeding, react does not stop it again.
+#[test]
+fn react_single_stop_callback() {
+    let logged = LoggedErrors::capture();
+    for form in FORMS {
+        let (code, _) = react_on(form, |reactor| {
+            let (d, r) = Deferred::<()>::new();
+            let h = reactor.handle();
+            reactor.call_when_running(move || {
+                h.stop().unwrap();
+                r.callback(()).unwrap();
+            });
+            d
+        });
+        assert_eq!(code, ExitCode::SUCCESS, "{form:?}");
+        assert!(
+            logged.is_empty(),
+            "{form:?}: no second stop, so no ReactorNotRunning"
+        );
+    }
+}
+
+/// twisted: ReactTests.test_singleStopErrback
+/// twisted: ReactCoroutineFunctionTests.test_singleStopErrback
+/// The same when main fails after stopping the reactor: the failure still sets the code.
+#[test]
+fn react_single_stop_errback() {
+    let logged = LoggedErrors::capture();
+    for form in FORMS {
+        let (code, _) = react_on(form, |reactor| {
+            let (d, r) = Deferred::<()>::new();
+            let h = reactor.handle();
+            reactor.call_when_running(move || {
+                h.stop().unwrap();
+                r.errback(Failure::msg("after stop")).unwrap();
+            });
+            d
+        });
+        assert_eq!(code, ExitCode::FAILURE, "{form:?}");
+        assert_eq!(logged.flush::<MessageError>().len(), 1, "{form:?}");
+    }
+}
+
+/// twisted: ReactTests.test_defaultReactor
+/// twisted: ReactCoroutineFunctionTests.test_defaultReactor
+/// `react` builds its own reactor (there is no global one), not yet running when main is
+/// called, and runs it.
+#[test]
+fn react_default_reactor() {
+    let code = react(|reactor| {
+        assert!(!reactor.running());
+        let (d, r) = Deferred::<()>::new();
+        let h = reactor.handle();
+        reactor.call_when_running(move || {
+            assert!(h.running());
+            r.callback(())
+        });
+        d
+    });
+    assert_eq!(code, ExitCode::SUCCESS);
+    let code = react(|reactor| {
+        let h = reactor.handle();
+        async move {
+            assert!(!h.running());
+            Ok::<_, Failure>(())
+        }
+    });
+    assert_eq!(code, ExitCode::SUCCESS);
+}
+
+/// twisted: ReactTests.test_exitWithDefinedCode
+/// twisted: ReactCoroutineFunctionTests.test_exitWithDefinedCode
+/// A failure holding `Exit(23)` exits with 23 and is not logged.
+#[test]
+fn react_exit_with_defined_code() {
+    let logged = LoggedErrors::capture();
+    for form in FORMS {
+        let (code, _) = react_on(form, |_| fail(Exit(23)));
+        assert_eq!(code, ExitCode::from(23), "{form:?}");
+        assert!(logged.is_empty(), "{form:?}");
+    }
+}
+
+/// twisted: ReactTests.test_synchronousStop
+/// twisted: ReactCoroutineFunctionTests.test_synchronousStop
+/// main stopping the reactor in a *before startup* trigger, then succeeding, is fine.
+#[test]
+fn react_synchronous_stop() {
+    for form in FORMS {
+        let (code, _) = react_on(form, |reactor| {
+            let (d, r) = Deferred::<()>::new();
+            let h = reactor.handle();
+            reactor.add_system_event_trigger(Phase::Before, Event::Startup, move || {
+                h.stop().unwrap();
+                r.callback(()).unwrap();
+            });
+            d
+        });
+        assert_eq!(code, ExitCode::SUCCESS, "{form:?}");
+    }
+}
+
+/// twisted: ReactTests.test_asynchronousStop
+/// twisted: ReactCoroutineFunctionTests.test_asynchronousStop
+/// A reactor stopped by someone else before main's result arrives ends react with 0.
+#[test]
+fn react_asynchronous_stop() {
+    for form in FORMS {
+        let (code, reactor) = react_on(form, |reactor| {
+            reactor.call_later(secs(1.0), stop_call(reactor));
+            Deferred::<()>::new().0
+        });
+        assert_eq!(code, ExitCode::SUCCESS, "{form:?}");
+        assert!((1.0..1.01).contains(&reactor.seconds()), "{form:?}");
+    }
+}
+
+/// An async main awaits Deferreds and Tokio timers alike (it runs inside the reactor's
+/// runtime), and `Exit(n)` from it sets the code.
+#[test]
+fn react_async_main_with_tokio_timers() {
+    let reactor = paused_reactor();
+    let code = react_with(&reactor, |reactor| {
+        let h = reactor.handle();
+        async move {
+            let (d, r) = Deferred::<u8>::new();
+            h.call_later(secs(2.0), move || r.callback(7).unwrap());
+            let n = d.await?;
+            tokio::time::sleep(secs(1.0)).await;
+            Err::<(), _>(Failure::new(Exit(n)))
+        }
+    });
+    assert_eq!(code, ExitCode::from(7));
+    assert!((3.0..3.02).contains(&reactor.seconds()), "{}", reactor.seconds());
+}
