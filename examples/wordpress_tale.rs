@@ -7,7 +7,8 @@
 //!    the other, "Start installation for X" / "All done for X" (12 s);
 //! 2. five developer threads sharing a list of 15 customers under a lock: "Goodmorning
 //!    from developer i" ... "Bye from developer i" (9 s; the interleaving changes from run
-//!    to run, as in the seed);
+//!    to run, as in the seed, though whole lines here: `println!` holds stdout's lock for a
+//!    line, where the seed's Python 2 `print` statements mix words of different lines);
 //! 3. the reactor, `defer_later` and a `DeferredList`: "Goodmorning", 15 "Scheduling"
 //!    lines and "Bye" print *before* the reactor runs, then 15 pairs of "Callback:
 //!    Finished installation" / "All done"; the `DeferredList`'s callback stops the reactor
