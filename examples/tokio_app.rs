@@ -3,8 +3,8 @@
 //! The reactor runs on a background thread; the application talks to it through a
 //! `Send + Sync` handle: it schedules timed calls with `call_later`, gathers Deferreds with a
 //! `DeferredList`, awaits Deferreds from `tokio::spawn`ed tasks, hands blocking work to the
-//! reactor's thread pool, and stops the reactor gracefully at the end. It finishes in a few
-//! tens of milliseconds.
+//! reactor's thread pool, runs a `LoopingCall` on the reactor, and stops the reactor
+//! gracefully at the end. It finishes in a few tens of milliseconds.
 //!
 //! Run it with `cargo run --example tokio_app`.
 
@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use tokio_twisted::defer::{Deferred, DeferredList};
 use tokio_twisted::failure::Failure;
 use tokio_twisted::reactor::{Event, Phase, Reactor, ReactorTime};
+use tokio_twisted::task::LoopingCall;
 use tokio_twisted::threads::defer_to_thread;
 
 /// A "request" answered by the reactor after `delay`: Twisted's `deferLater`, by hand.
@@ -63,8 +64,26 @@ async fn main() -> Result<(), Failure> {
         tokio::spawn(checksum).await??
     );
 
-    // --- LoopingCall: the lead adds a `task::LoopingCall` demo here once it is merged
-    // (a loop every 5 ms on `reactor`, stopped after three calls). ---
+    // A LoopingCall on the reactor: every 5 ms, stopping itself after three calls. With
+    // `start_later` the first call comes one interval from now, so every call runs on the
+    // reactor thread (`start` would make the first call right here, on this Tokio thread).
+    let on_reactor = reactor.clone();
+    let mut calls = 0;
+    let ticker = LoopingCall::with_handle(reactor.clone(), move |lc: &LoopingCall| {
+        assert!(on_reactor.is_reactor_thread());
+        calls += 1;
+        println!("  tick {calls}");
+        if calls == 3 {
+            lc.stop()?; // takes effect when this call returns
+        }
+        Ok::<_, Failure>(())
+    });
+    let stopped = ticker.start_later(Duration::from_millis(5))?;
+    let ticker = tokio::spawn(stopped).await??;
+    println!(
+        "looping call stopped after three calls (running: {})",
+        ticker.running()
+    );
 
     // Graceful shutdown: a before-shutdown trigger may return a Deferred, and the reactor
     // keeps running its timers until it fires.
