@@ -234,6 +234,7 @@ impl Failure {
     /// let f = Failure::msg("x");
     /// assert_eq!(f.downcast_ref::<MessageError>().unwrap().0, "x");
     /// ```
+    #[doc(alias = "value")]
     pub fn downcast_ref<E: StdError + 'static>(&self) -> Option<&E> {
         self.inner.error.downcast_ref::<E>()
     }
@@ -302,6 +303,7 @@ impl Failure {
     /// # use tokio_twisted::failure::Failure;
     /// assert!(Failure::new(std::fmt::Error).type_name().ends_with("Error"));
     /// ```
+    #[doc(alias = "type")]
     pub fn type_name(&self) -> &'static str {
         self.inner.type_name
     }
@@ -346,6 +348,7 @@ impl Failure {
     /// let f = Failure::msg("x");
     /// let _maybe = f.backtrace();
     /// ```
+    #[doc(alias = "getTracebackObject")]
     pub fn backtrace(&self) -> Option<&Backtrace> {
         self.inner.backtrace.as_ref()
     }
@@ -357,6 +360,7 @@ impl Failure {
     /// assert!(Failure::msg("x").traceback().contains("x"));
     /// ```
     #[doc(alias = "getTraceback")]
+    #[doc(alias = "printTraceback")]
     pub fn traceback(&self) -> String {
         format!("{self:?}")
     }

@@ -194,6 +194,7 @@ impl<T: Send + 'static> Deferred<T> {
     #[doc(alias = "ensureDeferred")]
     #[doc(alias = "fromCoroutine")]
     #[doc(alias = "inlineCallbacks")]
+    #[doc(alias = "fromFuture")]
     pub fn from_future<F>(future: F) -> Deferred<T>
     where
         F: Future<Output = Result<T, Failure>> + Send + 'static,

@@ -48,6 +48,7 @@ use super::errors::{AlreadyCalledError, NotPausedError};
 /// ```
 #[doc(alias = "twisted.internet.defer.Deferred")]
 #[must_use = "a Deferred does nothing unless callbacks are added, it is awaited, or it is kept until it fires"]
+#[doc(alias = "asFuture")]
 pub struct Deferred<T> {
     repr: Repr<T>,
 }
@@ -257,6 +258,7 @@ impl<T: Send + 'static> Deferred<T> {
     /// d.cancel();
     /// assert_eq!(d.result().unwrap().unwrap(), "stopped politely");
     /// ```
+    #[doc(alias = "canceller")]
     pub fn with_canceller<F>(canceller: F) -> (Deferred<T>, Resolver<T>)
     where
         F: FnOnce(&Resolver<T>) + Send + 'static,
@@ -589,6 +591,7 @@ impl<T: Send + 'static> Deferred<T> {
     /// let d = d.add_callback(|x| Ok(x)).add_errback(|f| Err(f));
     /// assert_eq!(d.pending_callbacks(), 2);
     /// ```
+    #[doc(alias = "callbacks")]
     pub fn pending_callbacks(&self) -> usize {
         match &self.repr {
             Repr::Shared(inner, _) => inner.snapshot().pending,
@@ -847,6 +850,7 @@ impl<T: Send + 'static> Resolver<T> {
     /// let _d = d.add_callback(|x| Ok(x));
     /// assert_eq!(r.pending_callbacks(), 1);
     /// ```
+    #[doc(alias = "callbacks")]
     pub fn pending_callbacks(&self) -> usize {
         self.inner.snapshot().pending
     }

@@ -60,6 +60,8 @@ pub enum ExitSignal {
 /// reactor.run().unwrap();
 /// ```
 #[derive(Clone)]
+#[doc(alias = "IReactorCore")]
+#[doc(alias = "IReactorThreads")]
 pub struct ReactorHandle {
     pub(crate) shared: Arc<Shared>,
 }

@@ -127,6 +127,7 @@ impl ReactorBuilder {
     /// # drop(reactor);
     /// ```
     #[must_use]
+    #[doc(alias = "installSignalHandlers")]
     pub fn without_signal_handlers(mut self) -> Self {
         self.no_signal_handlers = true;
         self

@@ -39,6 +39,7 @@ pub trait ReactorTime: Send + Sync + 'static {
     /// use tokio_twisted::{reactor::ReactorTime, task::Clock};
     /// assert_eq!(Clock::new().now(), std::time::Duration::ZERO);
     /// ```
+    #[doc(alias = "rightNow")]
     fn now(&self) -> Duration;
 
     /// Schedules `f` to run `delay` from now; the object-safe form of
@@ -51,6 +52,7 @@ pub trait ReactorTime: Send + Sync + 'static {
     /// let call = clock.call_later_boxed(Duration::from_secs(1), Box::new(|| {}));
     /// assert!(call.active());
     /// ```
+    #[doc(alias = "callLater")]
     fn call_later_boxed(&self, delay: Duration, f: TimedFn) -> DelayedCall;
 
     /// The current time in seconds: Twisted's `seconds()`.

@@ -104,6 +104,7 @@ impl CooperatorBuilder {
     /// # let _ = coop;
     /// ```
     #[must_use]
+    #[doc(alias = "terminationPredicateFactory")]
     pub fn time_slice(mut self, slice: TimeSlice) -> Self {
         self.slice = slice;
         self
@@ -124,6 +125,7 @@ impl CooperatorBuilder {
     /// assert!(d.called());
     /// ```
     #[must_use]
+    #[doc(alias = "started")]
     pub fn not_started(mut self) -> Self {
         self.started = false;
         self
