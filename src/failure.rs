@@ -346,7 +346,10 @@ impl Failure {
     /// ```
     /// # use tokio_twisted::failure::Failure;
     /// let f = Failure::msg("x");
-    /// let _maybe = f.backtrace();
+    /// match f.backtrace() {
+    ///     Some(bt) => assert!(f.traceback().contains(&bt.to_string())),
+    ///     None => assert_eq!(f.traceback(), "Failure tokio_twisted::failure::MessageError: x"),
+    /// }
     /// ```
     #[doc(alias = "getTracebackObject")]
     pub fn backtrace(&self) -> Option<&Backtrace> {

@@ -67,19 +67,25 @@ pub struct CalledOnReactorThread;
 /// [`ThreadPoolStopped`] at once.
 ///
 /// ```
+/// use tokio_twisted::defer::gather_results;
+/// use tokio_twisted::failure::Failure;
 /// use tokio_twisted::reactor::Reactor;
 /// use tokio_twisted::threads::defer_to_thread;
-/// use tokio_twisted::failure::Failure;
 ///
 /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
 /// let handle = reactor.handle();
-/// let d = defer_to_thread(&reactor, || Err::<u32, _>(Failure::msg("disk on fire")))
-///     .add_errback(move |f| {
+/// let ok = defer_to_thread(&reactor, || Ok(6 * 7));
+/// let recovered = defer_to_thread(&reactor, || Err::<u32, _>(Failure::msg("disk on fire")))
+///     .add_errback(|f| {
 ///         assert_eq!(f.error_message(), "disk on fire");
-///         handle.stop().map(|()| 0).map_err(Failure::from)
+///         Ok(0)
 ///     });
+/// let d = gather_results(vec![ok, recovered]).add_both(move |r| {
+///     handle.stop()?;
+///     r
+/// });
 /// reactor.run().unwrap();
-/// assert_eq!(d.result().unwrap().unwrap(), 0);
+/// assert_eq!(d.result().unwrap().unwrap(), [42, 0]);
 /// ```
 #[doc(alias = "deferToThread")]
 pub fn defer_to_thread<T, R, F>(reactor: &ReactorHandle, f: F) -> Deferred<T>
@@ -166,6 +172,7 @@ fn deliver<T: Send + 'static>(resolver: &Resolver<T>, outcome: Outcome<T>) {
 /// ```
 /// use std::time::Duration;
 /// use tokio_twisted::defer::Deferred;
+/// use tokio_twisted::failure::Failure;
 /// use tokio_twisted::reactor::{Reactor, ReactorTime};
 /// use tokio_twisted::threads::blocking_call_from_thread;
 ///
@@ -180,6 +187,9 @@ fn deliver<T: Send + 'static>(resolver: &Resolver<T>, outcome: Outcome<T>) {
 ///         d
 ///     });
 ///     assert_eq!(value.unwrap(), "egg");
+///     // A failure comes back as the error.
+///     let failed = blocking_call_from_thread(&handle, || Err::<(), _>(Failure::msg("no spam")));
+///     assert_eq!(failed.unwrap_err().error_message(), "no spam");
 ///     handle.stop().unwrap();
 /// }).unwrap();
 /// reactor.run().unwrap();

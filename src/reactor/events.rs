@@ -130,6 +130,16 @@ impl TriggerId {
 /// ```
 pub trait TriggerResult {
     /// Converts into a `Deferred<()>` (already fired unless `self` is a pending Deferred).
+    ///
+    /// ```
+    /// use tokio_twisted::failure::Failure;
+    /// use tokio_twisted::reactor::TriggerResult;
+    /// use tokio_twisted::testing::{failure_result_of, success_result_of};
+    ///
+    /// success_result_of(Ok::<(), Failure>(()).into_deferred());
+    /// let failed = Err::<(), _>(std::fmt::Error).into_deferred();
+    /// assert!(failure_result_of(failed).check::<std::fmt::Error>());
+    /// ```
     fn into_deferred(self) -> Deferred<()>;
 }
 

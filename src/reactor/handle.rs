@@ -177,7 +177,9 @@ impl ReactorHandle {
     /// ```
     /// use std::time::Duration;
     /// use tokio_twisted::defer::Deferred;
+    /// use tokio_twisted::failure::Failure;
     /// use tokio_twisted::reactor::{Event, Phase, Reactor, ReactorTime};
+    /// use tokio_twisted::testing::LoggedErrors;
     ///
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
     /// let handle = reactor.handle();
@@ -187,8 +189,14 @@ impl ReactorHandle {
     ///     handle.call_later(Duration::from_millis(1), move || { r.callback(()).unwrap(); });
     ///     d
     /// });
+    /// // A failing trigger is logged; shutdown goes on.
+    /// reactor.add_system_event_trigger(Phase::During, Event::Shutdown, || {
+    ///     Err::<(), _>(Failure::msg("could not flush"))
+    /// });
+    /// let logged = LoggedErrors::capture();
     /// reactor.call_when_running(|| Reactor::current().unwrap().stop());
     /// reactor.run().unwrap();
+    /// assert_eq!(logged.flush_all()[0].error_message(), "could not flush");
     /// ```
     #[doc(alias = "addSystemEventTrigger")]
     pub fn add_system_event_trigger<F, R>(&self, phase: Phase, event: Event, f: F) -> TriggerId
@@ -258,7 +266,7 @@ impl ReactorHandle {
     /// `f` would never run, and is dropped.
     ///
     /// ```
-    /// use tokio_twisted::reactor::Reactor;
+    /// use tokio_twisted::reactor::{Reactor, ReactorNotRunning};
     ///
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
     /// let handle = reactor.handle();
@@ -274,6 +282,8 @@ impl ReactorHandle {
     /// .unwrap()
     /// .unwrap();
     /// reactor.run().unwrap();
+    /// // Nothing would run it any more: refused.
+    /// assert_eq!(reactor.call_from_thread(|| {}), Err(ReactorNotRunning));
     /// ```
     #[doc(alias = "callFromThread")]
     pub fn call_from_thread<F, R>(&self, f: F) -> Result<(), ReactorNotRunning>

@@ -9,7 +9,20 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
-/// A scheduled function, boxed.
+/// A scheduled function, boxed: what [`ReactorTime::call_later_boxed`] takes.
+///
+/// ```
+/// use std::time::Duration;
+/// use tokio_twisted::reactor::{ReactorTime, TimedFn};
+/// use tokio_twisted::task::Clock;
+///
+/// let clock = Clock::new();
+/// let calls: Vec<TimedFn> = vec![Box::new(|| {}), Box::new(|| {})];
+/// for (i, f) in calls.into_iter().enumerate() {
+///     clock.call_later_boxed(Duration::from_secs(i as u64), f);
+/// }
+/// assert_eq!(clock.pending_calls().len(), 2);
+/// ```
 pub type TimedFn = Box<dyn FnOnce() + Send + 'static>;
 
 /// Something that tells the time and runs functions later: Twisted's `IReactorTime`.

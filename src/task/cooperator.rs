@@ -492,14 +492,20 @@ impl CooperativeTask {
     /// Each call returns a new Deferred; after completion it has already fired.
     ///
     /// ```
+    /// use tokio_twisted::failure::Failure;
     /// use tokio_twisted::task::{Clock, Cooperator};
+    /// use tokio_twisted::testing::failure_result_of;
     ///
     /// let clock = Clock::new();
-    /// let task = Cooperator::new(clock.clone()).cooperate(vec![(); 2]);
+    /// let coop = Cooperator::new(clock.clone());
+    /// let task = coop.cooperate(vec![(); 2]);
     /// let (a, b) = (task.when_done(), task.when_done());
+    /// let failing = coop.cooperate([Ok(()), Err(Failure::msg("step 2 failed"))]);
+    /// let failed = failing.when_done();
     /// clock.advance(Cooperator::TICK_DELAY);
     /// assert!(a.called() && b.called());
     /// assert!(task.when_done().called());
+    /// assert_eq!(failure_result_of(failed).error_message(), "step 2 failed");
     /// ```
     #[doc(alias = "whenDone")]
     pub fn when_done(&self) -> Deferred<()> {
