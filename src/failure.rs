@@ -13,12 +13,26 @@
 //! reference-count increment, because a Failure, like Twisted's, is a shared record: a
 //! `DeferredList` keeps the Failure it reports while the input Deferred keeps it too.
 //!
+//! Two error types of its own mark where a Failure came from: [`PanicError`] (a callback
+//! panicked, as a raised exception becomes a Failure in Twisted) and [`MessageError`]
+//! ([`Failure::msg`], a bare message).
+//!
 //! ```
-//! use tokio_twisted::failure::Failure;
+//! use tokio_twisted::defer::succeed;
+//! use tokio_twisted::failure::{Failure, PanicError};
 //!
 //! let f = Failure::from(std::io::Error::other("disk on fire"));
 //! assert!(f.check::<std::io::Error>());
 //! assert_eq!(f.error_message(), "disk on fire");
+//!
+//! // `?` turns any error into a Failure; a panic becomes a PanicError.
+//! let parsed = succeed("12").add_callback(|s| Ok::<_, Failure>(s.parse::<u8>()?));
+//! assert_eq!(parsed.result().unwrap().unwrap(), 12);
+//! let failed = succeed("x").add_callback(|s| Ok::<_, Failure>(s.parse::<u8>()?));
+//! assert!(failed.result().unwrap().unwrap_err().check::<std::num::ParseIntError>());
+//! # tokio_twisted::testing::failure_result_of(failed);
+//! let panicked = succeed(0_u8).add_callback(|_| -> Result<u8, Failure> { panic!("bug") });
+//! assert!(tokio_twisted::testing::failure_result_of(panicked).check::<PanicError>());
 //! ```
 
 use std::any::{Any, type_name};

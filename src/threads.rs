@@ -6,11 +6,14 @@
 //! result comes back to the reactor thread:
 //!
 //! - [`defer_to_thread`] runs a function on the reactor's pool and returns a [`Deferred`]
-//!   that fires **on the reactor thread** with its result;
+//!   that fires **on the reactor thread** with its result ([`defer_to_thread_pool`] on a
+//!   pool of your own);
 //! - [`blocking_call_from_thread`] goes the other way: from a pool (or any other) thread, it
-//!   runs a function on the reactor thread and waits for its result;
+//!   runs a function on the reactor thread and waits for its result, refusing with
+//!   [`CalledOnReactorThread`] where it would deadlock;
+//! - [`call_multiple_in_thread`] runs several functions in turn on one pool thread;
 //! - [`ReactorHandle::call_from_thread`] and [`ReactorHandle::call_in_thread`] are the
-//!   building blocks, and [`ThreadPool`] the pool.
+//!   building blocks, and [`ThreadPool`] the pool ([`ThreadPoolStopped`] once it stopped).
 //!
 //! A Deferred's callbacks run on the thread that fires it, so firing one from a pool thread
 //! would run reactor-side code there; go through these functions (or `call_from_thread`)

@@ -1,4 +1,4 @@
-// Tests: tests/clock.rs, tests/conformance/test_base.rs, tests/conformance/test_task.rs
+// Tests: tests/task.rs, tests/conformance/test_base.rs, tests/conformance/test_task.rs
 
 //! Time as a trait: [`ReactorTime`], the [`DelayedCall`] handle, and the timer queue shared
 //! by the reactor and [`Clock`](crate::task::Clock).
