@@ -16,9 +16,18 @@ use super::time::{DelayedCall, ReactorTime, TimedFn};
 /// What [`ReactorHandle::exit_signal`] reports: the signal that stopped the reactor.
 ///
 /// ```
-/// use tokio_twisted::reactor::Reactor;
+/// use tokio_twisted::reactor::{ExitSignal, Reactor};
+///
 /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
-/// assert_eq!(reactor.exit_signal(), None);
+/// reactor.call_when_running(|| Reactor::current().unwrap().stop());
+/// reactor.run().unwrap();
+/// // A shell's exit code for the signal, as a program's main might pick it.
+/// let code = match reactor.exit_signal() {
+///     Some(ExitSignal::Interrupt) => 130,
+///     Some(ExitSignal::Terminate) => 143,
+///     Some(_) | None => 0,
+/// };
+/// assert_eq!(code, 0); // stopped by `stop()`, not by a signal
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]

@@ -123,8 +123,11 @@ impl ReactorBuilder {
     ///
     /// ```
     /// use tokio_twisted::reactor::Reactor;
+    ///
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
-    /// # drop(reactor);
+    /// reactor.call_when_running(|| Reactor::current().unwrap().stop());
+    /// reactor.run().unwrap();
+    /// assert_eq!(reactor.exit_signal(), None); // nothing listened for signals
     /// ```
     #[must_use]
     #[doc(alias = "installSignalHandlers")]
