@@ -100,8 +100,14 @@ impl CooperatorBuilder {
     ///
     /// ```
     /// use tokio_twisted::task::{Clock, Cooperator, TimeSlice};
-    /// let coop = Cooperator::builder(Clock::new()).time_slice(TimeSlice::Steps(10)).build();
-    /// # let _ = coop;
+    ///
+    /// let clock = Clock::new();
+    /// let coop = Cooperator::builder(clock.clone()).time_slice(TimeSlice::Steps(2)).build();
+    /// let d = coop.coiterate(vec![(); 3]);
+    /// clock.advance(Cooperator::TICK_DELAY); // two steps
+    /// assert!(!d.called());
+    /// clock.advance(Cooperator::TICK_DELAY); // the third, and the end
+    /// assert!(d.called());
     /// ```
     #[must_use]
     #[doc(alias = "terminationPredicateFactory")]
