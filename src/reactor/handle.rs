@@ -390,6 +390,7 @@ impl ReactorHandle {
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
     /// assert_eq!(reactor.exit_signal(), None);
     /// ```
+    #[doc(alias = "_exitSignal")]
     pub fn exit_signal(&self) -> Option<ExitSignal> {
         self.shared.exit_signal()
     }
