@@ -13,12 +13,26 @@
 //! reference-count increment, because a Failure, like Twisted's, is a shared record: a
 //! `DeferredList` keeps the Failure it reports while the input Deferred keeps it too.
 //!
+//! Two error types of its own mark where a Failure came from: [`PanicError`] (a callback
+//! panicked, as a raised exception becomes a Failure in Twisted) and [`MessageError`]
+//! ([`Failure::msg`], a bare message).
+//!
 //! ```
-//! use tokio_twisted::failure::Failure;
+//! use tokio_twisted::defer::succeed;
+//! use tokio_twisted::failure::{Failure, PanicError};
 //!
 //! let f = Failure::from(std::io::Error::other("disk on fire"));
 //! assert!(f.check::<std::io::Error>());
 //! assert_eq!(f.error_message(), "disk on fire");
+//!
+//! // `?` turns any error into a Failure; a panic becomes a PanicError.
+//! let parsed = succeed("12").add_callback(|s| Ok::<_, Failure>(s.parse::<u8>()?));
+//! assert_eq!(parsed.result().unwrap().unwrap(), 12);
+//! let failed = succeed("x").add_callback(|s| Ok::<_, Failure>(s.parse::<u8>()?));
+//! assert!(failed.result().unwrap().unwrap_err().check::<std::num::ParseIntError>());
+//! # tokio_twisted::testing::failure_result_of(failed);
+//! let panicked = succeed(0_u8).add_callback(|_| -> Result<u8, Failure> { panic!("bug") });
+//! assert!(tokio_twisted::testing::failure_result_of(panicked).check::<PanicError>());
 //! ```
 
 use std::any::{Any, type_name};
@@ -234,6 +248,7 @@ impl Failure {
     /// let f = Failure::msg("x");
     /// assert_eq!(f.downcast_ref::<MessageError>().unwrap().0, "x");
     /// ```
+    #[doc(alias = "value")]
     pub fn downcast_ref<E: StdError + 'static>(&self) -> Option<&E> {
         self.inner.error.downcast_ref::<E>()
     }
@@ -302,6 +317,7 @@ impl Failure {
     /// # use tokio_twisted::failure::Failure;
     /// assert!(Failure::new(std::fmt::Error).type_name().ends_with("Error"));
     /// ```
+    #[doc(alias = "type")]
     pub fn type_name(&self) -> &'static str {
         self.inner.type_name
     }
@@ -344,8 +360,12 @@ impl Failure {
     /// ```
     /// # use tokio_twisted::failure::Failure;
     /// let f = Failure::msg("x");
-    /// let _maybe = f.backtrace();
+    /// match f.backtrace() {
+    ///     Some(bt) => assert!(f.traceback().contains(&bt.to_string())),
+    ///     None => assert_eq!(f.traceback(), "Failure tokio_twisted::failure::MessageError: x"),
+    /// }
     /// ```
+    #[doc(alias = "getTracebackObject")]
     pub fn backtrace(&self) -> Option<&Backtrace> {
         self.inner.backtrace.as_ref()
     }
@@ -357,6 +377,7 @@ impl Failure {
     /// assert!(Failure::msg("x").traceback().contains("x"));
     /// ```
     #[doc(alias = "getTraceback")]
+    #[doc(alias = "printTraceback")]
     pub fn traceback(&self) -> String {
         format!("{self:?}")
     }

@@ -6,11 +6,14 @@
 //! result comes back to the reactor thread:
 //!
 //! - [`defer_to_thread`] runs a function on the reactor's pool and returns a [`Deferred`]
-//!   that fires **on the reactor thread** with its result;
+//!   that fires **on the reactor thread** with its result ([`defer_to_thread_pool`] on a
+//!   pool of your own);
 //! - [`blocking_call_from_thread`] goes the other way: from a pool (or any other) thread, it
-//!   runs a function on the reactor thread and waits for its result;
+//!   runs a function on the reactor thread and waits for its result, refusing with
+//!   [`CalledOnReactorThread`] where it would deadlock;
+//! - [`call_multiple_in_thread`] runs several functions in turn on one pool thread;
 //! - [`ReactorHandle::call_from_thread`] and [`ReactorHandle::call_in_thread`] are the
-//!   building blocks, and [`ThreadPool`] the pool.
+//!   building blocks, and [`ThreadPool`] the pool ([`ThreadPoolStopped`] once it stopped).
 //!
 //! A Deferred's callbacks run on the thread that fires it, so firing one from a pool thread
 //! would run reactor-side code there; go through these functions (or `call_from_thread`)
@@ -67,19 +70,25 @@ pub struct CalledOnReactorThread;
 /// [`ThreadPoolStopped`] at once.
 ///
 /// ```
+/// use tokio_twisted::defer::gather_results;
+/// use tokio_twisted::failure::Failure;
 /// use tokio_twisted::reactor::Reactor;
 /// use tokio_twisted::threads::defer_to_thread;
-/// use tokio_twisted::failure::Failure;
 ///
 /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
 /// let handle = reactor.handle();
-/// let d = defer_to_thread(&reactor, || Err::<u32, _>(Failure::msg("disk on fire")))
-///     .add_errback(move |f| {
+/// let ok = defer_to_thread(&reactor, || Ok(6 * 7));
+/// let recovered = defer_to_thread(&reactor, || Err::<u32, _>(Failure::msg("disk on fire")))
+///     .add_errback(|f| {
 ///         assert_eq!(f.error_message(), "disk on fire");
-///         handle.stop().map(|()| 0).map_err(Failure::from)
+///         Ok(0)
 ///     });
+/// let d = gather_results(vec![ok, recovered]).add_both(move |r| {
+///     handle.stop()?;
+///     r
+/// });
 /// reactor.run().unwrap();
-/// assert_eq!(d.result().unwrap().unwrap(), 0);
+/// assert_eq!(d.result().unwrap().unwrap(), [42, 0]);
 /// ```
 #[doc(alias = "deferToThread")]
 pub fn defer_to_thread<T, R, F>(reactor: &ReactorHandle, f: F) -> Deferred<T>
@@ -166,6 +175,7 @@ fn deliver<T: Send + 'static>(resolver: &Resolver<T>, outcome: Outcome<T>) {
 /// ```
 /// use std::time::Duration;
 /// use tokio_twisted::defer::Deferred;
+/// use tokio_twisted::failure::Failure;
 /// use tokio_twisted::reactor::{Reactor, ReactorTime};
 /// use tokio_twisted::threads::blocking_call_from_thread;
 ///
@@ -180,6 +190,9 @@ fn deliver<T: Send + 'static>(resolver: &Resolver<T>, outcome: Outcome<T>) {
 ///         d
 ///     });
 ///     assert_eq!(value.unwrap(), "egg");
+///     // A failure comes back as the error.
+///     let failed = blocking_call_from_thread(&handle, || Err::<(), _>(Failure::msg("no spam")));
+///     assert_eq!(failed.unwrap_err().error_message(), "no spam");
 ///     handle.stop().unwrap();
 /// }).unwrap();
 /// reactor.run().unwrap();

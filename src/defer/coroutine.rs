@@ -180,6 +180,12 @@ impl<T: Send + 'static> Deferred<T> {
     /// r.callback(21).unwrap(); // the async block resumes right here
     /// assert_eq!(d.result().unwrap().unwrap(), 42);
     ///
+    /// // A failure arrives at the `.await` as an `Err`; `?` passes it on.
+    /// let (inner, r) = Deferred::<i32>::new();
+    /// let d = Deferred::from_future(async move { Ok::<_, Failure>(inner.await? * 2) });
+    /// r.errback(Failure::msg("no answer")).unwrap();
+    /// assert_eq!(tokio_twisted::testing::failure_result_of(d).error_message(), "no answer");
+    ///
     /// // Cancellation reaches the await point, where it can be handled.
     /// let (inner, _r) = Deferred::<i32>::new();
     /// let d = Deferred::from_future(async move {
@@ -194,6 +200,7 @@ impl<T: Send + 'static> Deferred<T> {
     #[doc(alias = "ensureDeferred")]
     #[doc(alias = "fromCoroutine")]
     #[doc(alias = "inlineCallbacks")]
+    #[doc(alias = "fromFuture")]
     pub fn from_future<F>(future: F) -> Deferred<T>
     where
         F: Future<Output = Result<T, Failure>> + Send + 'static,

@@ -48,6 +48,7 @@ use super::errors::{AlreadyCalledError, NotPausedError};
 /// ```
 #[doc(alias = "twisted.internet.defer.Deferred")]
 #[must_use = "a Deferred does nothing unless callbacks are added, it is awaited, or it is kept until it fires"]
+#[doc(alias = "asFuture")]
 pub struct Deferred<T> {
     repr: Repr<T>,
 }
@@ -69,11 +70,18 @@ enum Repr<T> {
 ///
 /// ```
 /// use tokio_twisted::defer::Deferred;
+/// use tokio_twisted::failure::Failure;
 ///
 /// let (d, r) = Deferred::<&str>::new();
 /// let d = d.add_callback(|s| Ok(s.len()));
 /// std::thread::spawn(move || r.callback("hello").unwrap()).join().unwrap();
 /// assert_eq!(d.result().unwrap().unwrap(), 5);
+///
+/// // The failure path: errback, and the errback runs on the firing thread too.
+/// let (d, r) = Deferred::<&str>::new();
+/// let d = d.add_callback(|s| Ok(s.len())).add_errback(|f| Ok(f.error_message().len()));
+/// std::thread::spawn(move || r.errback(Failure::msg("no")).unwrap()).join().unwrap();
+/// assert_eq!(d.result().unwrap().unwrap(), 2);
 /// ```
 pub struct Resolver<T> {
     inner: Arc<Inner>,
@@ -84,13 +92,21 @@ pub struct Resolver<T> {
 /// on. Return it when different branches of one step produce different kinds.
 ///
 /// ```
-/// use tokio_twisted::defer::{succeed, Deferred, Outcome};
+/// use tokio_twisted::defer::{succeed, Outcome};
+/// use tokio_twisted::failure::Failure;
 ///
-/// let cache_hit = false;
-/// let d = succeed(2).add_callback(move |x| {
-///     if cache_hit { Outcome::Value(x) } else { Outcome::Deferred(succeed(x * 2)) }
-/// });
-/// assert_eq!(d.result().unwrap().unwrap(), 4);
+/// let lookup = |key: i32| {
+///     succeed(key).add_callback(|k| match k {
+///         0 => Outcome::Value(0), // answered at once
+///         k if k < 0 => Outcome::Failure(Failure::msg("negative key")),
+///         k => Outcome::Deferred(succeed(k * 2)), // the chain waits for this one
+///     })
+/// };
+/// assert_eq!(lookup(0).result().unwrap().unwrap(), 0);
+/// assert_eq!(lookup(2).result().unwrap().unwrap(), 4);
+/// let failed = lookup(-1);
+/// assert_eq!(failed.result().unwrap().unwrap_err().error_message(), "negative key");
+/// # tokio_twisted::testing::failure_result_of(failed);
 /// ```
 pub enum Outcome<U> {
     /// Continue down the callback path with this value.
@@ -105,13 +121,27 @@ pub enum Outcome<U> {
 /// [`Deferred<U>`], or an [`Outcome<U>`].
 ///
 /// ```
-/// use tokio_twisted::defer::{succeed, IntoOutcome};
+/// use tokio_twisted::defer::{fail, succeed, IntoOutcome};
+/// use tokio_twisted::failure::Failure;
 ///
 /// fn step(x: i32) -> impl IntoOutcome<i32> { succeed(x + 1) }
 /// assert_eq!(succeed(1).add_callback(step).result().unwrap().unwrap(), 2);
+/// // A failed Deferred returned by a step switches the chain to the errback path.
+/// fn broken(_x: i32) -> impl IntoOutcome<i32> { fail(Failure::msg("broken")) }
+/// let d = succeed(1).add_callback(broken).add_errback(|f| Ok(f.error_message().len() as i32));
+/// assert_eq!(d.result().unwrap().unwrap(), 6);
 /// ```
 pub trait IntoOutcome<U> {
     /// Converts into an [`Outcome`].
+    ///
+    /// ```
+    /// use tokio_twisted::defer::{IntoOutcome, Outcome};
+    /// use tokio_twisted::failure::Failure;
+    ///
+    /// assert!(matches!(Ok::<_, Failure>(3).into_outcome(), Outcome::Value(3)));
+    /// assert!(matches!(Err::<i32, _>(Failure::msg("x")).into_outcome(), Outcome::Failure(_)));
+    /// assert!(matches!(IntoOutcome::<()>::into_outcome(()), Outcome::Value(())));
+    /// ```
     fn into_outcome(self) -> Outcome<U>;
 }
 
@@ -257,6 +287,7 @@ impl<T: Send + 'static> Deferred<T> {
     /// d.cancel();
     /// assert_eq!(d.result().unwrap().unwrap(), "stopped politely");
     /// ```
+    #[doc(alias = "canceller")]
     pub fn with_canceller<F>(canceller: F) -> (Deferred<T>, Resolver<T>)
     where
         F: FnOnce(&Resolver<T>) + Send + 'static,
@@ -439,10 +470,18 @@ impl<T: Send + 'static> Deferred<T> {
     ///
     /// ```
     /// use tokio_twisted::defer::{succeed, Deferred};
+    /// use tokio_twisted::failure::Failure;
     ///
     /// let (d2, r2) = Deferred::<i32>::new();
     /// let _done = succeed(7).chain_deferred(r2);
     /// assert_eq!(d2.result().unwrap().unwrap(), 7);
+    ///
+    /// // A failure is passed on as well.
+    /// let (d1, r1) = Deferred::<i32>::new();
+    /// let (d2, r2) = Deferred::<i32>::new();
+    /// let _done = d1.chain_deferred(r2);
+    /// r1.errback(Failure::msg("upstream failed")).unwrap();
+    /// assert_eq!(tokio_twisted::testing::failure_result_of(d2).error_message(), "upstream failed");
     /// ```
     #[doc(alias = "chainDeferred")]
     pub fn chain_deferred(self, other: Resolver<T>) -> Deferred<()> {
@@ -589,6 +628,7 @@ impl<T: Send + 'static> Deferred<T> {
     /// let d = d.add_callback(|x| Ok(x)).add_errback(|f| Err(f));
     /// assert_eq!(d.pending_callbacks(), 2);
     /// ```
+    #[doc(alias = "callbacks")]
     pub fn pending_callbacks(&self) -> usize {
         match &self.repr {
             Repr::Shared(inner, _) => inner.snapshot().pending,
@@ -644,9 +684,13 @@ impl<T: Send + 'static> Deferred<T> {
     /// Returns the Deferred itself when it has no final result yet.
     ///
     /// ```
-    /// use tokio_twisted::defer::{succeed, Deferred};
+    /// use tokio_twisted::defer::{fail, succeed, Deferred};
+    /// use tokio_twisted::failure::Failure;
     ///
     /// assert_eq!(succeed(1).try_result().ok().unwrap().unwrap(), 1);
+    /// // Taking a failure out handles it: nothing is logged when `failed` goes away.
+    /// let failed = fail::<i32>(Failure::msg("x")).try_result().ok().unwrap();
+    /// assert_eq!(failed.unwrap_err().error_message(), "x");
     /// let (d, _r) = Deferred::<i32>::new();
     /// assert!(d.try_result().is_err());
     /// ```
@@ -815,10 +859,15 @@ impl<T: Send + 'static> Resolver<T> {
     ///
     /// ```
     /// use tokio_twisted::defer::Deferred;
+    /// use tokio_twisted::failure::Failure;
     ///
     /// let (d, r) = Deferred::<i32>::new();
     /// r.resolve(Ok(5)).unwrap();
     /// assert_eq!(d.result().unwrap().unwrap(), 5);
+    ///
+    /// let (d, r) = Deferred::<i32>::new();
+    /// r.resolve(Err(Failure::msg("lost"))).unwrap();
+    /// assert_eq!(tokio_twisted::testing::failure_result_of(d).error_message(), "lost");
     /// ```
     pub fn resolve(&self, result: Result<T, Failure>) -> Result<(), AlreadyCalledError> {
         self.inner.fire(result.map(boxed))
@@ -847,6 +896,7 @@ impl<T: Send + 'static> Resolver<T> {
     /// let _d = d.add_callback(|x| Ok(x));
     /// assert_eq!(r.pending_callbacks(), 1);
     /// ```
+    #[doc(alias = "callbacks")]
     pub fn pending_callbacks(&self) -> usize {
         self.inner.snapshot().pending
     }

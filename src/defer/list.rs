@@ -205,10 +205,15 @@ impl<T: Send + 'static> DeferredList<T> {
     /// or a [`FirstError`] for the first input to fail.
     ///
     /// ```
-    /// use tokio_twisted::defer::{succeed, DeferredList};
+    /// use tokio_twisted::defer::{fail, succeed, DeferredList, FirstError};
+    /// use tokio_twisted::failure::Failure;
+    /// use tokio_twisted::testing::{failure_result_of, success_result_of};
     ///
     /// let d = DeferredList::new(vec![succeed(1), succeed(2)]).consume_errors().gather();
-    /// assert_eq!(tokio_twisted::testing::success_result_of(d), [1, 2]);
+    /// assert_eq!(success_result_of(d), [1, 2]);
+    ///
+    /// let d = DeferredList::new(vec![succeed(1), fail(Failure::msg("no"))]).consume_errors().gather();
+    /// assert_eq!(failure_result_of(d).downcast_ref::<FirstError>().unwrap().index, 1);
     /// ```
     #[doc(alias = "gatherResults")]
     pub fn gather(self) -> Deferred<Vec<T>> {
@@ -341,14 +346,25 @@ where
 /// for the first input to fail. Use [`DeferredList::gather`] for `consumeErrors`.
 ///
 /// ```
-/// use tokio_twisted::defer::{gather_results, Deferred};
+/// use tokio_twisted::defer::{gather_results, Deferred, FirstError};
+/// use tokio_twisted::failure::Failure;
+/// use tokio_twisted::testing::{failure_result_of, success_result_of};
 ///
 /// let (a, ra) = Deferred::new();
 /// let (b, rb) = Deferred::new();
 /// let d = gather_results(vec![a, b]);
 /// rb.callback("b").unwrap();
 /// ra.callback("a").unwrap();
-/// assert_eq!(tokio_twisted::testing::success_result_of(d), ["a", "b"]);
+/// assert_eq!(success_result_of(d), ["a", "b"]);
+///
+/// // The first input to fail, in time, fails the whole.
+/// let (a, _ra) = Deferred::<&str>::new();
+/// let (b, rb) = Deferred::<&str>::new();
+/// let d = gather_results(vec![a, b]);
+/// rb.errback(Failure::msg("b broke")).unwrap();
+/// let f = failure_result_of(d);
+/// let first = f.downcast_ref::<FirstError>().unwrap();
+/// assert_eq!((first.index, first.failure.error_message()), (1, "b broke".to_owned()));
 /// ```
 #[doc(alias = "gatherResults")]
 pub fn gather_results<T: Send + 'static>(
@@ -372,14 +388,26 @@ struct RaceState {
 /// list never fires.
 ///
 /// ```
-/// use tokio_twisted::defer::{race, Deferred};
+/// use tokio_twisted::defer::{race, Deferred, FailureGroup};
+/// use tokio_twisted::failure::Failure;
+/// use tokio_twisted::testing::{failure_result_of, success_result_of};
 ///
 /// let (slow, r_slow) = Deferred::<&str>::new();
 /// let (fast, r_fast) = Deferred::<&str>::new();
 /// let d = race(vec![slow, fast]);
 /// r_fast.callback("fast").unwrap();
-/// assert_eq!(tokio_twisted::testing::success_result_of(d), (1, "fast"));
+/// assert_eq!(success_result_of(d), (1, "fast"));
 /// assert!(r_slow.called()); // the loser was cancelled
+///
+/// // Only when every input fails does the race fail.
+/// let (a, ra) = Deferred::<&str>::new();
+/// let (b, rb) = Deferred::<&str>::new();
+/// let d = race(vec![a, b]);
+/// rb.errback(Failure::msg("b down")).unwrap();
+/// ra.errback(Failure::msg("a down")).unwrap();
+/// let f = failure_result_of(d);
+/// let messages: Vec<_> = f.downcast_ref::<FailureGroup>().unwrap().failures.iter().map(|f| f.error_message()).collect();
+/// assert_eq!(messages, ["a down", "b down"]); // input order
 /// ```
 pub fn race<T: Send + 'static>(deferreds: impl IntoIterator<Item = Deferred<T>>) -> Deferred<(usize, T)> {
     let inputs: Vec<Deferred<T>> = deferreds.into_iter().collect();

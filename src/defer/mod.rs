@@ -9,6 +9,17 @@
 //! [`Future`], so async code awaits it, and
 //! [`Deferred::from_future`] turns async code back into a Deferred (`inlineCallbacks`).
 //!
+//! - The Deferred: [`Deferred`] and its firing half [`Resolver`]; what a step returns
+//!   ([`IntoOutcome`], [`Outcome`]); ready-made ones from [`succeed`], [`fail`] and
+//!   [`maybe_deferred`]; timeouts with [`Deferred::add_timeout`].
+//! - Aggregates: [`DeferredList`] (with [`FirstSuccess`]), [`gather_results`] and [`race`].
+//! - Concurrency primitives: [`DeferredLock`], [`DeferredSemaphore`] (and their guards)
+//!   and [`DeferredQueue`].
+//! - Errors, named as in Twisted: [`AlreadyCalledError`], [`CancelledError`],
+//!   [`TimeoutError`], [`FirstError`], [`FailureGroup`], [`QueueOverflow`],
+//!   [`QueueUnderflow`]; and [`NotPausedError`], [`NotAcquiredError`],
+//!   [`InvalidTokensError`] where Twisted asserts.
+//!
 //! ```
 //! use tokio_twisted::defer::{Deferred, DeferredList};
 //!
@@ -23,6 +34,16 @@
 //!     .map(Result::unwrap)
 //!     .collect();
 //! assert_eq!(results, [1, 2]); // input order, not firing order
+//!
+//! // The failure path: an errback recovers, or the failure goes on down the chain.
+//! let (d, r) = Deferred::<i32>::new();
+//! let d = d.add_callback(|x| Ok(x * 2)).add_errback(|f| {
+//!     f.trap::<tokio_twisted::defer::CancelledError>()?;
+//!     Ok(-1)
+//! });
+//! d.cancel();
+//! assert!(r.called());
+//! assert_eq!(tokio_twisted::testing::success_result_of(d), -1);
 //! ```
 
 mod core;

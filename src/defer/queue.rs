@@ -127,6 +127,7 @@ impl<T: Send + 'static> DeferredQueue<T> {
     /// assert!(queue.put(3).is_err());
     /// ```
     #[must_use]
+    #[doc(alias = "size")]
     pub fn with_size(self, size: usize) -> Self {
         lock(&self.shared).size = Some(size);
         self
@@ -143,6 +144,7 @@ impl<T: Send + 'static> DeferredQueue<T> {
     /// assert!(queue.get().is_err());
     /// ```
     #[must_use]
+    #[doc(alias = "backlog")]
     pub fn with_backlog(self, backlog: usize) -> Self {
         lock(&self.shared).backlog = Some(backlog);
         self
@@ -176,6 +178,7 @@ impl<T: Send + 'static> DeferredQueue<T> {
     /// queue.put('x').unwrap();
     /// assert_eq!(queue.len(), 1);
     /// ```
+    #[doc(alias = "pending")]
     pub fn len(&self) -> usize {
         lock(&self.shared).pending.len()
     }

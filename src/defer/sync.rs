@@ -406,6 +406,7 @@ impl fmt::Debug for DeferredLock {
 /// ```
 #[must_use = "dropping the guard releases the lock"]
 #[derive(Debug)]
+#[doc(alias = "__aexit__")]
 pub struct DeferredLockGuard {
     lock: DeferredLock,
 }
@@ -621,6 +622,7 @@ impl fmt::Debug for DeferredSemaphore {
 /// ```
 #[must_use = "dropping the guard gives the token back"]
 #[derive(Debug)]
+#[doc(alias = "__aexit__")]
 pub struct DeferredSemaphoreGuard {
     sem: DeferredSemaphore,
 }

@@ -100,6 +100,7 @@ impl<T: Send + 'static> Deferred<T> {
     /// assert!(failure_result_of(d).check::<CancelledError>());
     /// ```
     #[doc(alias = "onTimeoutCancel")]
+    #[doc(alias = "addTimeout")]
     pub fn add_timeout_with<C, R, H>(self, timeout: Duration, clock: &C, on_timeout_cancel: H) -> Deferred<T>
     where
         C: ReactorTime + ?Sized,

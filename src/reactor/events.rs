@@ -20,10 +20,18 @@ use super::shared::{Shared, lock};
 /// fired. Then the *during* triggers run, then the *after* triggers.
 ///
 /// ```
+/// use std::sync::{Arc, Mutex};
 /// use tokio_twisted::reactor::{Event, Phase, Reactor};
 ///
 /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
-/// reactor.add_system_event_trigger(Phase::Before, Event::Shutdown, || println!("flushing"));
+/// let log = Arc::new(Mutex::new(Vec::new()));
+/// for (phase, what) in [(Phase::After, "closed"), (Phase::Before, "flushing")] {
+///     let log = log.clone();
+///     reactor.add_system_event_trigger(phase, Event::Shutdown, move || log.lock().unwrap().push(what));
+/// }
+/// reactor.call_when_running(|| Reactor::current().unwrap().stop());
+/// reactor.run().unwrap();
+/// assert_eq!(*log.lock().unwrap(), ["flushing", "closed"]);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Phase {
@@ -130,6 +138,16 @@ impl TriggerId {
 /// ```
 pub trait TriggerResult {
     /// Converts into a `Deferred<()>` (already fired unless `self` is a pending Deferred).
+    ///
+    /// ```
+    /// use tokio_twisted::failure::Failure;
+    /// use tokio_twisted::reactor::TriggerResult;
+    /// use tokio_twisted::testing::{failure_result_of, success_result_of};
+    ///
+    /// success_result_of(Ok::<(), Failure>(()).into_deferred());
+    /// let failed = Err::<(), _>(std::fmt::Error).into_deferred();
+    /// assert!(failure_result_of(failed).check::<std::fmt::Error>());
+    /// ```
     fn into_deferred(self) -> Deferred<()>;
 }
 

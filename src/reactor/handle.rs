@@ -16,9 +16,18 @@ use super::time::{DelayedCall, ReactorTime, TimedFn};
 /// What [`ReactorHandle::exit_signal`] reports: the signal that stopped the reactor.
 ///
 /// ```
-/// use tokio_twisted::reactor::Reactor;
+/// use tokio_twisted::reactor::{ExitSignal, Reactor};
+///
 /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
-/// assert_eq!(reactor.exit_signal(), None);
+/// reactor.call_when_running(|| Reactor::current().unwrap().stop());
+/// reactor.run().unwrap();
+/// // A shell's exit code for the signal, as a program's main might pick it.
+/// let code = match reactor.exit_signal() {
+///     Some(ExitSignal::Interrupt) => 130,
+///     Some(ExitSignal::Terminate) => 143,
+///     Some(_) | None => 0,
+/// };
+/// assert_eq!(code, 0); // stopped by `stop()`, not by a signal
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -60,6 +69,8 @@ pub enum ExitSignal {
 /// reactor.run().unwrap();
 /// ```
 #[derive(Clone)]
+#[doc(alias = "IReactorCore")]
+#[doc(alias = "IReactorThreads")]
 pub struct ReactorHandle {
     pub(crate) shared: Arc<Shared>,
 }
@@ -175,7 +186,9 @@ impl ReactorHandle {
     /// ```
     /// use std::time::Duration;
     /// use tokio_twisted::defer::Deferred;
+    /// use tokio_twisted::failure::Failure;
     /// use tokio_twisted::reactor::{Event, Phase, Reactor, ReactorTime};
+    /// use tokio_twisted::testing::LoggedErrors;
     ///
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
     /// let handle = reactor.handle();
@@ -185,8 +198,14 @@ impl ReactorHandle {
     ///     handle.call_later(Duration::from_millis(1), move || { r.callback(()).unwrap(); });
     ///     d
     /// });
+    /// // A failing trigger is logged; shutdown goes on.
+    /// reactor.add_system_event_trigger(Phase::During, Event::Shutdown, || {
+    ///     Err::<(), _>(Failure::msg("could not flush"))
+    /// });
+    /// let logged = LoggedErrors::capture();
     /// reactor.call_when_running(|| Reactor::current().unwrap().stop());
     /// reactor.run().unwrap();
+    /// assert_eq!(logged.flush_all()[0].error_message(), "could not flush");
     /// ```
     #[doc(alias = "addSystemEventTrigger")]
     pub fn add_system_event_trigger<F, R>(&self, phase: Phase, event: Event, f: F) -> TriggerId
@@ -256,7 +275,7 @@ impl ReactorHandle {
     /// `f` would never run, and is dropped.
     ///
     /// ```
-    /// use tokio_twisted::reactor::Reactor;
+    /// use tokio_twisted::reactor::{Reactor, ReactorNotRunning};
     ///
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
     /// let handle = reactor.handle();
@@ -272,6 +291,8 @@ impl ReactorHandle {
     /// .unwrap()
     /// .unwrap();
     /// reactor.run().unwrap();
+    /// // Nothing would run it any more: refused.
+    /// assert_eq!(reactor.call_from_thread(|| {}), Err(ReactorNotRunning));
     /// ```
     #[doc(alias = "callFromThread")]
     pub fn call_from_thread<F, R>(&self, f: F) -> Result<(), ReactorNotRunning>
@@ -369,6 +390,7 @@ impl ReactorHandle {
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
     /// assert_eq!(reactor.exit_signal(), None);
     /// ```
+    #[doc(alias = "_exitSignal")]
     pub fn exit_signal(&self) -> Option<ExitSignal> {
         self.shared.exit_signal()
     }

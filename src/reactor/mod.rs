@@ -1,18 +1,22 @@
-// Tests: tests/clock.rs, tests/reactor.rs, tests/threads.rs, tests/conformance/test_base.rs,
+// Tests: tests/task.rs, tests/reactor.rs, tests/threads.rs, tests/conformance/test_base.rs,
 // tests/conformance/test_core.rs, tests/conformance/test_internet.rs
 
 //! The reactor and time: Twisted's `twisted.internet.reactor` on a current-thread Tokio
 //! runtime.
 //!
-//! - [`Reactor`] owns the runtime and runs the main loop ([`Reactor::run`]); its
-//!   [`ReactorHandle`] (`Clone + Send + Sync`) schedules work on it from anywhere.
+//! - [`Reactor`] owns the runtime and runs the main loop ([`Reactor::run`]); it is built
+//!   by [`Reactor::new`] or a [`ReactorBuilder`], and its [`ReactorHandle`]
+//!   (`Clone + Send + Sync`) schedules work on it from anywhere.
 //! - [`ReactorTime`] is time as a trait (`call_later`, `seconds`), implemented by the
 //!   reactor's handle and by [`task::Clock`](crate::task::Clock); [`DelayedCall`] is the
-//!   handle to a scheduled call.
-//! - System event triggers ([`Phase`], [`Event`], [`TriggerId`]) run code at startup,
-//!   shutdown, or application-defined events.
+//!   handle to a scheduled call ([`DelayedCallError`], [`TimedFn`]).
+//! - System event triggers ([`Phase`], [`Event`], [`TriggerId`], [`TriggerResult`]) run
+//!   code at startup, shutdown, or application-defined events.
 //! - Threads: [`ReactorHandle::call_from_thread`] gets onto the reactor thread,
 //!   [`ReactorHandle::call_in_thread`] off it; see also [`crate::threads`].
+//! - Errors named after Twisted's: [`ReactorAlreadyRunning`], [`ReactorNotRunning`],
+//!   [`ReactorNotRestartable`] (inside [`RunError`]) and [`UnknownTriggerError`]; the
+//!   signal that stopped the reactor is an [`ExitSignal`].
 //!
 //! ```
 //! use std::time::Duration;

@@ -208,6 +208,7 @@ impl ThreadPool {
     /// # use tokio_twisted::threads::ThreadPool;
     /// assert_eq!(ThreadPool::new(3).max_threads(), 3);
     /// ```
+    #[doc(alias = "max")]
     pub fn max_threads(&self) -> usize {
         lock(&self.inner().state).max
     }
@@ -218,6 +219,7 @@ impl ThreadPool {
     /// # use tokio_twisted::threads::ThreadPool;
     /// assert_eq!(ThreadPool::new(3).worker_count(), 0);
     /// ```
+    #[doc(alias = "workers")]
     pub fn worker_count(&self) -> usize {
         lock(&self.inner().state).workers
     }

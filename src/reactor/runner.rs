@@ -95,7 +95,8 @@ struct Owned {
 /// Options for a [`Reactor`].
 ///
 /// ```
-/// use tokio_twisted::reactor::Reactor;
+/// use std::time::Duration;
+/// use tokio_twisted::reactor::{Reactor, ReactorTime};
 ///
 /// // A reactor on a paused-time runtime, for deterministic tests.
 /// let runtime = tokio::runtime::Builder::new_current_thread()
@@ -104,7 +105,10 @@ struct Owned {
 ///     .build()
 ///     .unwrap();
 /// let reactor = Reactor::builder().without_signal_handlers().runtime(runtime).build().unwrap();
-/// # drop(reactor);
+/// let handle = reactor.handle();
+/// reactor.call_later(Duration::from_secs(3600), move || { handle.stop().unwrap(); });
+/// reactor.run().unwrap(); // at once: paused time jumps to the next timer
+/// assert!(reactor.seconds() >= 3600.0);
 /// ```
 #[derive(Default)]
 pub struct ReactorBuilder {
@@ -123,10 +127,14 @@ impl ReactorBuilder {
     ///
     /// ```
     /// use tokio_twisted::reactor::Reactor;
+    ///
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
-    /// # drop(reactor);
+    /// reactor.call_when_running(|| Reactor::current().unwrap().stop());
+    /// reactor.run().unwrap();
+    /// assert_eq!(reactor.exit_signal(), None); // nothing listened for signals
     /// ```
     #[must_use]
+    #[doc(alias = "installSignalHandlers")]
     pub fn without_signal_handlers(mut self) -> Self {
         self.no_signal_handlers = true;
         self
@@ -260,8 +268,9 @@ impl Reactor {
     ///
     /// ```
     /// use tokio_twisted::reactor::Reactor;
+    ///
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
-    /// # drop(reactor);
+    /// assert!(!reactor.running()); // until `run`
     /// ```
     pub fn builder() -> ReactorBuilder {
         ReactorBuilder::default()

@@ -1,4 +1,4 @@
-// Tests: tests/clock.rs, tests/conformance/test_base.rs, tests/conformance/test_task.rs
+// Tests: tests/task.rs, tests/conformance/test_base.rs, tests/conformance/test_task.rs
 
 //! Time as a trait: [`ReactorTime`], the [`DelayedCall`] handle, and the timer queue shared
 //! by the reactor and [`Clock`](crate::task::Clock).
@@ -9,7 +9,20 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
-/// A scheduled function, boxed.
+/// A scheduled function, boxed: what [`ReactorTime::call_later_boxed`] takes.
+///
+/// ```
+/// use std::time::Duration;
+/// use tokio_twisted::reactor::{ReactorTime, TimedFn};
+/// use tokio_twisted::task::Clock;
+///
+/// let clock = Clock::new();
+/// let calls: Vec<TimedFn> = vec![Box::new(|| {}), Box::new(|| {})];
+/// for (i, f) in calls.into_iter().enumerate() {
+///     clock.call_later_boxed(Duration::from_secs(i as u64), f);
+/// }
+/// assert_eq!(clock.pending_calls().len(), 2);
+/// ```
 pub type TimedFn = Box<dyn FnOnce() + Send + 'static>;
 
 /// Something that tells the time and runs functions later: Twisted's `IReactorTime`.
@@ -39,6 +52,7 @@ pub trait ReactorTime: Send + Sync + 'static {
     /// use tokio_twisted::{reactor::ReactorTime, task::Clock};
     /// assert_eq!(Clock::new().now(), std::time::Duration::ZERO);
     /// ```
+    #[doc(alias = "rightNow")]
     fn now(&self) -> Duration;
 
     /// Schedules `f` to run `delay` from now; the object-safe form of
@@ -51,6 +65,7 @@ pub trait ReactorTime: Send + Sync + 'static {
     /// let call = clock.call_later_boxed(Duration::from_secs(1), Box::new(|| {}));
     /// assert!(call.active());
     /// ```
+    #[doc(alias = "callLater")]
     fn call_later_boxed(&self, delay: Duration, f: TimedFn) -> DelayedCall;
 
     /// The current time in seconds: Twisted's `seconds()`.

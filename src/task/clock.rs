@@ -1,4 +1,4 @@
-// Tests: tests/clock.rs, tests/conformance/test_task.rs
+// Tests: tests/task.rs, tests/conformance/test_task.rs
 
 //! `Clock`: a deterministic [`ReactorTime`] for tests (Twisted's `task.Clock`).
 

@@ -100,10 +100,17 @@ impl CooperatorBuilder {
     ///
     /// ```
     /// use tokio_twisted::task::{Clock, Cooperator, TimeSlice};
-    /// let coop = Cooperator::builder(Clock::new()).time_slice(TimeSlice::Steps(10)).build();
-    /// # let _ = coop;
+    ///
+    /// let clock = Clock::new();
+    /// let coop = Cooperator::builder(clock.clone()).time_slice(TimeSlice::Steps(2)).build();
+    /// let d = coop.coiterate(vec![(); 3]);
+    /// clock.advance(Cooperator::TICK_DELAY); // two steps
+    /// assert!(!d.called());
+    /// clock.advance(Cooperator::TICK_DELAY); // the third, and the end
+    /// assert!(d.called());
     /// ```
     #[must_use]
+    #[doc(alias = "terminationPredicateFactory")]
     pub fn time_slice(mut self, slice: TimeSlice) -> Self {
         self.slice = slice;
         self
@@ -124,6 +131,7 @@ impl CooperatorBuilder {
     /// assert!(d.called());
     /// ```
     #[must_use]
+    #[doc(alias = "started")]
     pub fn not_started(mut self) -> Self {
         self.started = false;
         self
@@ -490,14 +498,20 @@ impl CooperativeTask {
     /// Each call returns a new Deferred; after completion it has already fired.
     ///
     /// ```
+    /// use tokio_twisted::failure::Failure;
     /// use tokio_twisted::task::{Clock, Cooperator};
+    /// use tokio_twisted::testing::failure_result_of;
     ///
     /// let clock = Clock::new();
-    /// let task = Cooperator::new(clock.clone()).cooperate(vec![(); 2]);
+    /// let coop = Cooperator::new(clock.clone());
+    /// let task = coop.cooperate(vec![(); 2]);
     /// let (a, b) = (task.when_done(), task.when_done());
+    /// let failing = coop.cooperate([Ok(()), Err(Failure::msg("step 2 failed"))]);
+    /// let failed = failing.when_done();
     /// clock.advance(Cooperator::TICK_DELAY);
     /// assert!(a.called() && b.called());
     /// assert!(task.when_done().called());
+    /// assert_eq!(failure_result_of(failed).error_message(), "step 2 failed");
     /// ```
     #[doc(alias = "whenDone")]
     pub fn when_done(&self) -> Deferred<()> {

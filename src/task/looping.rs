@@ -509,6 +509,7 @@ impl LoopingCall {
     /// clock.advance(Duration::from_secs(1));
     /// assert_eq!(calls.load(Ordering::SeqCst), 3);
     /// ```
+    #[doc(alias = "interval")]
     pub fn set_interval(&self, interval: Duration) -> Result<(), LoopingCallError> {
         if interval > Self::MAX_INTERVAL {
             return Err(LoopingCallError::InvalidInterval(interval));

@@ -104,6 +104,7 @@ where
 /// let code = react_with(&reactor, |_| fail::<()>(Failure::msg("no")));
 /// assert_eq!(code, ExitCode::FAILURE); // and "main function encountered error" is logged
 /// ```
+#[doc(alias = "react")]
 pub fn react_with<T, R, F>(reactor: &Reactor, main: F) -> ExitCode
 where
     T: Send + 'static,

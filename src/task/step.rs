@@ -173,6 +173,7 @@ impl TimeSlice {
     /// clock.advance(Cooperator::TICK_DELAY);
     /// assert!(d.called());
     /// ```
+    #[doc(alias = "terminationPredicateFactory")]
     pub fn custom<F, P>(factory: F) -> Self
     where
         F: Fn() -> P + Send + Sync + 'static,

@@ -53,6 +53,7 @@ impl LoggedErrors {
     /// assert_eq!(logged.flush::<std::fmt::Error>().len(), 0);
     /// assert_eq!(logged.flush::<MessageError>().len(), 1);
     /// ```
+    #[doc(alias = "flushLoggedErrors")]
     pub fn flush<E: std::error::Error + 'static>(&self) -> Vec<Failure> {
         crate::log::with_captured(|list| {
             let (matched, rest): (Vec<Failure>, Vec<Failure>) = list.drain(..).partition(Failure::check::<E>);
@@ -70,6 +71,7 @@ impl LoggedErrors {
     /// drop(fail::<()>(Failure::msg("x")));
     /// assert_eq!(logged.flush_all().len(), 1);
     /// ```
+    #[doc(alias = "flushLoggedErrors")]
     pub fn flush_all(&self) -> Vec<Failure> {
         crate::log::with_captured(std::mem::take).unwrap_or_default()
     }

@@ -14,6 +14,9 @@
 //!
 //! assert_eq!(success_result_of(succeed(3)), 3);
 //! assert_eq!(failure_result_of(fail::<i32>(Failure::msg("x"))).error_message(), "x");
+//!
+//! let (pending, _resolver) = tokio_twisted::defer::Deferred::<i32>::new();
+//! tokio_twisted::testing::assert_no_result(&pending);
 //! ```
 
 mod logged;
