@@ -58,6 +58,7 @@
 
 pub mod defer;
 pub mod failure;
+mod lock;
 mod log;
 pub mod porting;
 pub mod reactor;

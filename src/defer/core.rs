@@ -23,6 +23,7 @@
 //! the same loop, so a million nested Deferreds use a constant amount of stack
 //! (Twisted #4593). Cancellation walks a waiting chain with a loop for the same reason.
 
+use crate::lock::lock;
 use std::any::Any;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -148,11 +149,7 @@ impl Inner {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        // A poisoned lock can only come from a panic inside this module (user code never
-        // runs under the lock); the state is still consistent field by field.
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock(&self.state)
     }
 
     /// Appends a step and runs the chain if the Deferred has fired and is not paused.

@@ -12,6 +12,7 @@
 //! thread-local list, so that cancelling the outer Deferred can cancel what the future is
 //! waiting on; the `CancelledError` then arrives at that `.await`.
 
+use crate::lock::lock;
 use std::cell::RefCell;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -61,15 +62,11 @@ struct Driver<T> {
 
 impl<T: Send + 'static> Driver<T> {
     fn phase(&self) -> MutexGuard<'_, Phase<T>> {
-        self.phase
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock(&self.phase)
     }
 
     fn awaiting(&self) -> MutexGuard<'_, Vec<Weak<Inner>>> {
-        self.awaiting
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock(&self.awaiting)
     }
 
     /// Polls the future until it is pending with no wake-up missed, or done.

@@ -2,8 +2,9 @@
 
 //! Aggregates: `DeferredList`, `gather_results` and `race`.
 
+use crate::lock::lock;
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, Weak};
 
 use crate::failure::Failure;
 
@@ -91,10 +92,6 @@ pub enum FirstSuccess<T> {
 enum Mode {
     All,
     FirstSuccess,
-}
-
-fn lock<S>(m: &Mutex<S>) -> MutexGuard<'_, S> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Gives the aggregate's Deferred a canceller that cancels every unfired input.

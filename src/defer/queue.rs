@@ -8,7 +8,8 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use super::deferred::{Deferred, succeed};
-use super::sync::{Waiters, enqueue, lock};
+use super::sync::{Waiters, enqueue};
+use crate::lock::lock;
 
 /// [`DeferredQueue::put`] on a full queue (Twisted's `QueueOverflow`). The rejected item
 /// is handed back.

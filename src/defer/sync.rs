@@ -18,9 +18,10 @@
 //! progress applies it as soon as the current callback returns. So a long queue of `run`
 //! calls whose work is synchronous is served by one loop, not by nested calls.
 
+use crate::lock::lock;
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use crate::failure::Failure;
 
@@ -49,11 +50,6 @@ pub struct NotAcquiredError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 #[error("a semaphore needs at least one token")]
 pub struct InvalidTokensError;
-
-pub(super) fn lock<S>(m: &Mutex<S>) -> MutexGuard<'_, S> {
-    // User code never runs under these locks, so a poisoned one is still consistent.
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// FIFO waiters, each with an id so that its canceller can find it.
 pub(super) struct Waiters<V> {

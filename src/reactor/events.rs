@@ -11,7 +11,8 @@ use crate::defer::{Deferred, DeferredList, fail, succeed};
 use crate::failure::Failure;
 
 use super::errors::UnknownTriggerError;
-use super::shared::{Shared, lock};
+use super::shared::Shared;
+use crate::lock::lock;
 
 /// The phase of a system event a trigger runs in.
 ///

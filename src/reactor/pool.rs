@@ -11,7 +11,7 @@ use std::thread::JoinHandle;
 
 use crate::failure::Failure;
 
-use super::shared::lock;
+use crate::lock::lock;
 
 /// The pool has been stopped and takes no more work.
 ///

@@ -22,7 +22,8 @@ use crate::failure::Failure;
 use super::errors::RunError;
 use super::events::{self, Event};
 use super::handle::{ExitSignal, ReactorHandle};
-use super::shared::{RUNNING_HERE, Shared, ThreadCall, lock};
+use super::shared::{RUNNING_HERE, Shared, ThreadCall};
+use crate::lock::lock;
 
 thread_local! {
     /// The reactor running on this thread, else the one most recently built here.

@@ -4,10 +4,11 @@
 //! `Shared`: the state a reactor shares between its thread and its handles, and the
 //! operations on it that need its locks.
 
+use crate::lock::lock;
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::thread::ThreadId;
 use std::time::Duration;
 
@@ -21,10 +22,6 @@ use super::events::{Event, Events, Phase, TriggerId, TriggerResult, run_logged};
 use super::handle::ExitSignal;
 use super::pool::ThreadPool;
 use super::time::TimerQueue;
-
-pub(crate) fn lock<S>(m: &Mutex<S>) -> MutexGuard<'_, S> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// Twisted's default maximum for the reactor's thread pool.
 const DEFAULT_POOL_SIZE: usize = 10;

@@ -3,10 +3,11 @@
 //! Time as a trait: [`ReactorTime`], the [`DelayedCall`] handle, and the timer queue shared
 //! by the reactor and [`Clock`](crate::task::Clock).
 
+use crate::lock::lock;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 /// A scheduled function, boxed: what [`ReactorTime::call_later_boxed`] takes.
@@ -193,10 +194,6 @@ enum Phase {
     Called,
     /// Cancelled; never left.
     Cancelled,
-}
-
-fn lock<S>(m: &Mutex<S>) -> MutexGuard<'_, S> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl DelayedCall {

@@ -2,6 +2,7 @@
 
 //! `Clock`: a deterministic [`ReactorTime`] for tests (Twisted's `task.Clock`).
 
+use crate::lock::lock;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -51,10 +52,7 @@ impl Clock {
     pub fn new() -> Self {
         let now = Arc::new(Mutex::new(Duration::ZERO));
         let read = Arc::clone(&now);
-        let queue = TimerQueue::new(
-            move || *read.lock().unwrap_or_else(std::sync::PoisonError::into_inner),
-            || {},
-        );
+        let queue = TimerQueue::new(move || *lock(&read), || {});
         Clock { now, queue }
     }
 
@@ -73,7 +71,7 @@ impl Clock {
     /// ```
     pub fn advance(&self, amount: Duration) {
         let now = {
-            let mut now = self.now.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut now = lock(&self.now);
             *now += amount;
             *now
         };

@@ -2,9 +2,10 @@
 
 //! `Cooperator`: run many iterators a step at a time, sharing the event loop fairly.
 
+use crate::lock::lock;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::defer::{Deferred, Resolver, fail, succeed};
@@ -15,11 +16,6 @@ use super::scheduler_error::{
     NotPaused, SchedulerError, SchedulerStopped, TaskDone, TaskFailed, TaskStopped,
 };
 use super::step::{Step, TimeSlice};
-
-fn lock<S>(m: &Mutex<S>) -> MutexGuard<'_, S> {
-    // User code never runs under these locks, so a poisoned one is still consistent.
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// Runs iterators a step at a time, round-robin, in ticks scheduled on a clock: Twisted's
 /// `task.Cooperator`.

@@ -2,7 +2,8 @@
 
 //! `defer_later`: run a function after a delay and get its result as a Deferred.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use crate::lock::lock;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::defer::{Deferred, IntoOutcome};
@@ -63,7 +64,7 @@ where
     let timer: Arc<Mutex<Option<DelayedCall>>> = Arc::new(Mutex::new(None));
     let slot = Arc::clone(&timer);
     let (d, resolver) = Deferred::<()>::with_canceller(move |_resolver| {
-        let call = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+        let call = lock(&slot).take();
         if let Some(call) = call {
             // An error means the timer is running right now on another thread; the
             // Deferred then fails with CancelledError, which absorbs nothing because
@@ -80,6 +81,6 @@ where
             let _ = resolver.callback(());
         }),
     );
-    *timer.lock().unwrap_or_else(PoisonError::into_inner) = Some(call);
+    *lock(&timer) = Some(call);
     d
 }

@@ -2,8 +2,9 @@
 
 //! `LoopingCall`: call a function every interval, on a grid that does not drift.
 
+use crate::lock::lock;
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::defer::{Deferred, IntoOutcome, Resolver, fail, maybe_deferred};
@@ -123,11 +124,6 @@ struct State {
     schedule_seq: u64,
     /// Fires the Deferred `start` returned; taken when the loop ends.
     done: Option<Resolver<LoopingCall>>,
-}
-
-fn lock<S>(m: &Mutex<S>) -> MutexGuard<'_, S> {
-    // User code never runs under these locks, so a poisoned one is still consistent.
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 const NANOS_PER_SEC: u128 = 1_000_000_000;

@@ -3,8 +3,9 @@
 //! What a cooperative task's iterator yields ([`Step`]), how long a tick lasts
 //! ([`TimeSlice`]), and an iterator several tasks can share ([`SharedIter`]).
 
+use crate::lock::lock;
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::defer::Deferred;
@@ -104,7 +105,7 @@ impl<I: Iterator> Iterator for SharedIter<I> {
 
     fn next(&mut self) -> Option<I::Item> {
         // The inner iterator's own panic poisons nothing it relies on.
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner).next()
+        lock(&self.inner).next()
     }
 }
 
