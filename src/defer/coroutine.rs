@@ -23,8 +23,9 @@ use std::task::{Context, Poll, Wake, Waker};
 use crate::failure::Failure;
 
 use super::core::{CancelHook, Inner};
-use super::deferred::{Deferred, Resolver};
+use super::deferred::Deferred;
 use super::errors::CancelledError;
+use super::resolver::Resolver;
 
 thread_local! {
     /// The Deferreds found pending during the poll of the innermost driver on this thread.

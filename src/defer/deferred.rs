@@ -1,6 +1,6 @@
 // Tests: tests/defer.rs, tests/conformance/test_defer.rs, tests/defer_model.rs
 
-//! `Deferred<T>`, its firing handle `Resolver<T>`, and what a step may return.
+//! `Deferred<T>`: the handle that holds a chain, its steps, and its `Future` impl.
 
 use std::fmt;
 use std::future::Future;
@@ -13,13 +13,15 @@ use std::task::{Context, Poll};
 use crate::failure::Failure;
 
 use super::core::{CancelHook, Inner, Outcome as Erased, StepOut, Value};
-use super::errors::{AlreadyCalledError, NotPausedError};
+use super::errors::NotPausedError;
+use super::outcome::{IntoOutcome, Outcome};
+use super::resolver::Resolver;
 
 /// A result that will arrive later, with a chain of callbacks and errbacks to process it:
 /// Twisted's `Deferred`, statically typed.
 ///
 /// Create one with [`Deferred::new`], which also hands back the [`Resolver`] that fires it,
-/// or with [`succeed`], [`fail`], [`maybe_deferred`] or [`Deferred::from_future`].
+/// or with [`succeed`](super::succeed), [`fail`](super::fail), [`maybe_deferred`](super::maybe_deferred) or [`Deferred::from_future`].
 ///
 /// Callbacks run synchronously, on the thread that fires the Deferred, in the order they
 /// were added, exactly as in Twisted. Adding a step consumes the handle and returns a new
@@ -62,126 +64,6 @@ enum Repr<T> {
     Taken,
 }
 
-/// The firing half of a [`Deferred`]: Twisted's `d.callback` and `d.errback`.
-///
-/// It is `Clone + Send + Sync`, typed by the Deferred's input, so it can be handed to
-/// another thread or a timer; the first fire wins and every later one returns
-/// [`AlreadyCalledError`]. Callbacks run on the thread that fires.
-///
-/// ```
-/// use tokio_twisted::defer::Deferred;
-/// use tokio_twisted::failure::Failure;
-///
-/// let (d, r) = Deferred::<&str>::new();
-/// let d = d.add_callback(|s| Ok(s.len()));
-/// std::thread::spawn(move || r.callback("hello").unwrap()).join().unwrap();
-/// assert_eq!(d.result().unwrap().unwrap(), 5);
-///
-/// // The failure path: errback, and the errback runs on the firing thread too.
-/// let (d, r) = Deferred::<&str>::new();
-/// let d = d.add_callback(|s| Ok(s.len())).add_errback(|f| Ok(f.error_message().len()));
-/// std::thread::spawn(move || r.errback(Failure::msg("no")).unwrap()).join().unwrap();
-/// assert_eq!(d.result().unwrap().unwrap(), 2);
-/// ```
-pub struct Resolver<T> {
-    inner: Arc<Inner>,
-    _t: PhantomData<fn(T)>,
-}
-
-/// What a step (callback or errback) produces: a value, a failure, or a Deferred to wait
-/// on. Return it when different branches of one step produce different kinds.
-///
-/// ```
-/// use tokio_twisted::defer::{succeed, Outcome};
-/// use tokio_twisted::failure::Failure;
-///
-/// let lookup = |key: i32| {
-///     succeed(key).add_callback(|k| match k {
-///         0 => Outcome::Value(0), // answered at once
-///         k if k < 0 => Outcome::Failure(Failure::msg("negative key")),
-///         k => Outcome::Deferred(succeed(k * 2)), // the chain waits for this one
-///     })
-/// };
-/// assert_eq!(lookup(0).result().unwrap().unwrap(), 0);
-/// assert_eq!(lookup(2).result().unwrap().unwrap(), 4);
-/// let failed = lookup(-1);
-/// assert_eq!(failed.result().unwrap().unwrap_err().error_message(), "negative key");
-/// # tokio_twisted::testing::failure_result_of(failed);
-/// ```
-pub enum Outcome<U> {
-    /// Continue down the callback path with this value.
-    Value(U),
-    /// Switch to the errback path.
-    Failure(Failure),
-    /// Pause the chain until this Deferred fires, then continue with its result.
-    Deferred(Deferred<U>),
-}
-
-/// Anything a callback or errback may return: `Result<U, Failure>`, `()`, a
-/// [`Deferred<U>`], or an [`Outcome<U>`].
-///
-/// ```
-/// use tokio_twisted::defer::{fail, succeed, IntoOutcome};
-/// use tokio_twisted::failure::Failure;
-///
-/// fn step(x: i32) -> impl IntoOutcome<i32> { succeed(x + 1) }
-/// assert_eq!(succeed(1).add_callback(step).result().unwrap().unwrap(), 2);
-/// // A failed Deferred returned by a step switches the chain to the errback path.
-/// fn broken(_x: i32) -> impl IntoOutcome<i32> { fail(Failure::msg("broken")) }
-/// let d = succeed(1).add_callback(broken).add_errback(|f| Ok(f.error_message().len() as i32));
-/// assert_eq!(d.result().unwrap().unwrap(), 6);
-/// ```
-pub trait IntoOutcome<U> {
-    /// Converts into an [`Outcome`].
-    ///
-    /// ```
-    /// use tokio_twisted::defer::{IntoOutcome, Outcome};
-    /// use tokio_twisted::failure::Failure;
-    ///
-    /// assert!(matches!(Ok::<_, Failure>(3).into_outcome(), Outcome::Value(3)));
-    /// assert!(matches!(Err::<i32, _>(Failure::msg("x")).into_outcome(), Outcome::Failure(_)));
-    /// assert!(matches!(IntoOutcome::<()>::into_outcome(()), Outcome::Value(())));
-    /// ```
-    fn into_outcome(self) -> Outcome<U>;
-}
-
-impl<U: fmt::Debug + 'static> fmt::Debug for Outcome<U> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Outcome::Value(v) => f.debug_tuple("Value").field(v).finish(),
-            Outcome::Failure(e) => f.debug_tuple("Failure").field(e).finish(),
-            Outcome::Deferred(_) => f.write_str("Deferred(..)"),
-        }
-    }
-}
-
-impl<U> IntoOutcome<U> for Outcome<U> {
-    fn into_outcome(self) -> Outcome<U> {
-        self
-    }
-}
-
-impl<U> IntoOutcome<U> for Result<U, Failure> {
-    fn into_outcome(self) -> Outcome<U> {
-        match self {
-            Ok(v) => Outcome::Value(v),
-            Err(f) => Outcome::Failure(f),
-        }
-    }
-}
-
-impl<U> IntoOutcome<U> for Deferred<U> {
-    fn into_outcome(self) -> Outcome<U> {
-        Outcome::Deferred(self)
-    }
-}
-
-impl IntoOutcome<()> for () {
-    fn into_outcome(self) -> Outcome<()> {
-        Outcome::Value(())
-    }
-}
-
 /// Takes the typed value out of a chain slot.
 fn take<T: 'static>(slot: &mut Value) -> T {
     slot.downcast_mut::<Option<T>>()
@@ -199,12 +81,12 @@ fn put<U: Send + 'static>(mut slot: Value, value: U) -> Value {
     }
 }
 
-fn boxed<U: Send + 'static>(value: U) -> Value {
+pub(super) fn boxed<U: Send + 'static>(value: U) -> Value {
     Box::new(Some(value))
 }
 
 /// Runs user code, turning a panic into a Failure.
-fn guarded<U>(f: impl FnOnce() -> Outcome<U>) -> Outcome<U> {
+pub(super) fn guarded<U>(f: impl FnOnce() -> Outcome<U>) -> Outcome<U> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| Outcome::Failure(Failure::from_panic(p)))
 }
 
@@ -297,6 +179,13 @@ impl<T: Send + 'static> Deferred<T> {
         }));
         let inner = Inner::new(Some(hook));
         (Deferred::shared(Arc::clone(&inner)), Resolver::from_inner(inner))
+    }
+
+    /// A Deferred that has already succeeded with `value`; no shared state is needed.
+    pub(super) fn ready(value: T) -> Self {
+        Deferred {
+            repr: Repr::Ready(value),
+        }
     }
 
     pub(crate) fn shared(inner: Arc<Inner>) -> Self {
@@ -706,7 +595,7 @@ impl<T: Send + 'static> Deferred<T> {
     }
 
     /// Wraps a typed outcome produced outside any chain.
-    fn lift(out: Outcome<T>) -> Self {
+    pub(super) fn lift(out: Outcome<T>) -> Self {
         match out {
             Outcome::Value(v) => Deferred { repr: Repr::Ready(v) },
             Outcome::Failure(f) => Deferred::from_outcome(Err(f)),
@@ -773,7 +662,7 @@ impl<T: fmt::Debug + 'static> fmt::Debug for Deferred<T> {
 
 /// Twisted-style repr: `<Deferred at 0x.. current result: 3>`, `<Deferred at 0x..
 /// waiting on Deferred at 0x..>`, or `<Deferred at 0x..>`.
-pub(crate) fn fmt_inner<T: fmt::Debug + 'static>(
+pub(super) fn fmt_inner<T: fmt::Debug + 'static>(
     inner: &Arc<Inner>,
     f: &mut fmt::Formatter<'_>,
 ) -> fmt::Result {
@@ -802,182 +691,4 @@ pub(crate) fn fmt_inner<T: fmt::Debug + 'static>(
         write!(f, " callbacks: {}", s.pending)?;
     }
     f.write_str(">")
-}
-
-impl<T: Send + 'static> Resolver<T> {
-    pub(crate) fn from_inner(inner: Arc<Inner>) -> Self {
-        Resolver {
-            inner,
-            _t: PhantomData,
-        }
-    }
-
-    /// Fires the Deferred with a value: Twisted's `d.callback(value)`.
-    ///
-    /// # Errors
-    ///
-    /// [`AlreadyCalledError`] if the Deferred has already fired. The one exception is the
-    /// first fire after a `cancel()` without a canceller, which is absorbed and returns
-    /// `Ok`.
-    ///
-    /// ```
-    /// use tokio_twisted::defer::{AlreadyCalledError, Deferred};
-    ///
-    /// let (d, r) = Deferred::<i32>::new();
-    /// assert_eq!(r.callback(1), Ok(()));
-    /// assert_eq!(r.callback(2), Err(AlreadyCalledError));
-    /// assert_eq!(d.result().unwrap().unwrap(), 1);
-    /// ```
-    pub fn callback(&self, value: T) -> Result<(), AlreadyCalledError> {
-        self.inner.fire(Ok(boxed(value)))
-    }
-
-    /// Fires the Deferred with a failure: Twisted's `d.errback(failure)`.
-    ///
-    /// # Errors
-    ///
-    /// [`AlreadyCalledError`], as for [`callback`](Self::callback).
-    ///
-    /// ```
-    /// use tokio_twisted::defer::Deferred;
-    /// use tokio_twisted::failure::Failure;
-    ///
-    /// let (d, r) = Deferred::<i32>::new();
-    /// let d = d.add_errback(|f| Ok(f.error_message().len() as i32));
-    /// r.errback(Failure::msg("four")).unwrap();
-    /// assert_eq!(d.result().unwrap().unwrap(), 4);
-    /// ```
-    pub fn errback(&self, failure: impl Into<Failure>) -> Result<(), AlreadyCalledError> {
-        self.inner.fire(Err(failure.into()))
-    }
-
-    /// Fires with a value or a failure.
-    ///
-    /// # Errors
-    ///
-    /// [`AlreadyCalledError`], as for [`callback`](Self::callback).
-    ///
-    /// ```
-    /// use tokio_twisted::defer::Deferred;
-    /// use tokio_twisted::failure::Failure;
-    ///
-    /// let (d, r) = Deferred::<i32>::new();
-    /// r.resolve(Ok(5)).unwrap();
-    /// assert_eq!(d.result().unwrap().unwrap(), 5);
-    ///
-    /// let (d, r) = Deferred::<i32>::new();
-    /// r.resolve(Err(Failure::msg("lost"))).unwrap();
-    /// assert_eq!(tokio_twisted::testing::failure_result_of(d).error_message(), "lost");
-    /// ```
-    pub fn resolve(&self, result: Result<T, Failure>) -> Result<(), AlreadyCalledError> {
-        self.inner.fire(result.map(boxed))
-    }
-
-    /// Whether the Deferred has fired.
-    ///
-    /// ```
-    /// use tokio_twisted::defer::Deferred;
-    ///
-    /// let (_d, r) = Deferred::<i32>::new();
-    /// assert!(!r.called());
-    /// r.callback(1).unwrap();
-    /// assert!(r.called());
-    /// ```
-    pub fn called(&self) -> bool {
-        self.inner.snapshot().called
-    }
-
-    /// How many callback/errback pairs of the Deferred are waiting to run.
-    ///
-    /// ```
-    /// use tokio_twisted::defer::Deferred;
-    ///
-    /// let (d, r) = Deferred::<i32>::new();
-    /// let _d = d.add_callback(|x| Ok(x));
-    /// assert_eq!(r.pending_callbacks(), 1);
-    /// ```
-    #[doc(alias = "callbacks")]
-    pub fn pending_callbacks(&self) -> usize {
-        self.inner.snapshot().pending
-    }
-
-    /// Cancels the Deferred this resolver fires, as [`Deferred::cancel`] does.
-    ///
-    /// ```
-    /// use tokio_twisted::defer::Deferred;
-    ///
-    /// let (d, r) = Deferred::<i32>::new();
-    /// r.cancel();
-    /// assert!(tokio_twisted::testing::failure_result_of(d).check::<tokio_twisted::defer::CancelledError>());
-    /// ```
-    pub fn cancel(&self) {
-        self.inner.cancel();
-    }
-}
-
-impl<T> Clone for Resolver<T> {
-    fn clone(&self) -> Self {
-        Resolver {
-            inner: Arc::clone(&self.inner),
-            _t: PhantomData,
-        }
-    }
-}
-
-impl<T: fmt::Debug + 'static> fmt::Debug for Resolver<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt_inner::<T>(&self.inner, f)
-    }
-}
-
-/// An already-fired Deferred: Twisted's `defer.succeed`.
-///
-/// ```
-/// use tokio_twisted::defer::succeed;
-///
-/// let d = succeed("done").add_callback(|s| Ok(s.len()));
-/// assert_eq!(d.result().unwrap().unwrap(), 4);
-/// ```
-pub fn succeed<T: Send + 'static>(value: T) -> Deferred<T> {
-    Deferred {
-        repr: Repr::Ready(value),
-    }
-}
-
-/// An already-failed Deferred: Twisted's `defer.fail`.
-///
-/// ```
-/// use tokio_twisted::defer::fail;
-/// use tokio_twisted::failure::Failure;
-///
-/// let d = fail::<i32>(Failure::msg("nope")).add_errback(|f| Ok(f.error_message().len() as i32));
-/// assert_eq!(d.result().unwrap().unwrap(), 4);
-/// ```
-pub fn fail<T: Send + 'static>(failure: impl Into<Failure>) -> Deferred<T> {
-    Deferred::from_outcome(Err(failure.into()))
-}
-
-/// Calls `f` now and wraps what it returns in a Deferred: Twisted's `maybeDeferred`.
-///
-/// `f` may return `Ok(value)`, `Err(failure)`, `()`, a Deferred (returned as it is) or an
-/// [`Outcome`]; a panic becomes a failed Deferred.
-///
-/// ```
-/// use tokio_twisted::defer::{maybe_deferred, succeed};
-/// use tokio_twisted::failure::Failure;
-///
-/// assert_eq!(maybe_deferred(|| Ok(1)).result().unwrap().unwrap(), 1);
-/// assert_eq!(maybe_deferred(|| succeed(2)).result().unwrap().unwrap(), 2);
-/// let failed = maybe_deferred::<i32, _, _>(|| Err(Failure::msg("bad")));
-/// assert!(failed.result().unwrap().is_err());
-/// # tokio_twisted::testing::failure_result_of(failed);
-/// ```
-#[doc(alias = "maybeDeferred")]
-pub fn maybe_deferred<T, R, F>(f: F) -> Deferred<T>
-where
-    T: Send + 'static,
-    R: IntoOutcome<T>,
-    F: FnOnce() -> R,
-{
-    Deferred::lift(guarded(|| f().into_outcome()))
 }

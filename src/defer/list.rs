@@ -9,8 +9,9 @@ use std::sync::{Arc, Mutex, Weak};
 use crate::failure::Failure;
 
 use super::core::{CancelHook, Inner};
-use super::deferred::{Deferred, Resolver};
+use super::deferred::Deferred;
 use super::errors::{FailureGroup, FirstError};
+use super::resolver::Resolver;
 
 /// Waits for several Deferreds: Twisted's `DeferredList`, as a builder.
 ///

@@ -50,18 +50,24 @@ mod core;
 mod coroutine;
 mod deferred;
 mod errors;
+mod fired;
 mod list;
+mod outcome;
 mod queue;
+mod resolver;
 mod steps;
 mod sync;
 mod timeout;
 
-pub use deferred::{Deferred, IntoOutcome, Outcome, Resolver, fail, maybe_deferred, succeed};
+pub use deferred::Deferred;
 pub use errors::{
     AlreadyCalledError, CancelledError, FailureGroup, FirstError, NotPausedError, TimeoutError,
 };
+pub use fired::{fail, maybe_deferred, succeed};
 pub use list::{DeferredList, FirstSuccess, gather_results, race};
+pub use outcome::{IntoOutcome, Outcome};
 pub use queue::{DeferredQueue, QueueOverflow, QueueUnderflow};
+pub use resolver::Resolver;
 pub use sync::{
     DeferredLock, DeferredLockGuard, DeferredSemaphore, DeferredSemaphoreGuard, InvalidTokensError,
     NotAcquiredError,

@@ -7,7 +7,8 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use super::deferred::{Deferred, succeed};
+use super::deferred::Deferred;
+use super::fired::succeed;
 use super::sync::{Waiters, enqueue};
 use crate::lock::lock;
 

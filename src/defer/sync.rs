@@ -25,7 +25,10 @@ use std::sync::{Arc, Mutex};
 
 use crate::failure::Failure;
 
-use super::deferred::{Deferred, IntoOutcome, Resolver, maybe_deferred, succeed};
+use super::deferred::Deferred;
+use super::fired::{maybe_deferred, succeed};
+use super::outcome::IntoOutcome;
+use super::resolver::Resolver;
 
 /// `release()` was called on a lock or semaphore that was not acquired (Twisted asserts
 /// instead).

@@ -9,8 +9,9 @@ use std::time::Duration;
 use crate::failure::Failure;
 use crate::reactor::ReactorTime;
 
-use super::deferred::{Deferred, IntoOutcome};
+use super::deferred::Deferred;
 use super::errors::{CancelledError, TimeoutError};
+use super::outcome::IntoOutcome;
 
 impl<T: Send + 'static> Deferred<T> {
     /// Cancels this Deferred if it has not fired `timeout` from now on `clock`, turning
