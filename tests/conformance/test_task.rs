@@ -6,8 +6,9 @@
 //!   given its clock.
 //! - `LoopTests.test_deferredDeprecation`: the deprecated `LoopingCall.deferred` attribute
 //!   does not exist; the Deferred returned by `start` is the only one.
-//! - `ReactTests.*` (11 tests) and `ReactCoroutineFunctionTests.*` (11 tests): `task::react`
-//!   runs the real reactor and is built by the reactor work, not in this module.
+//! - `ReactTests.*` (11 tests) and `ReactCoroutineFunctionTests.*` (11 tests): ported in
+//!   `tests/reactor.rs` (20 of them; both `test_arguments` do not apply: closures capture
+//!   their arguments), because `task::react` runs the real reactor.
 //!
 //! The `ReactorLoopTests` ran on the real reactor in Twisted; here they run on a `Clock`,
 //! which checks the same behaviour deterministically.
