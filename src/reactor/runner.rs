@@ -504,6 +504,11 @@ async fn wait(shared: &Shared, sleep: &mut Option<Pin<Box<Sleep>>>) {
             *sleep = None;
             notified.await;
         }
+        // A deadline beyond what an Instant can hold is never reached: wait for work.
+        Some(d) if shared.origin.checked_add(d).is_none() => {
+            *sleep = None;
+            notified.await;
+        }
         Some(d) => {
             let at = shared.origin + d;
             let timer = match sleep {

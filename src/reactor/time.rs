@@ -245,7 +245,7 @@ impl DelayedCall {
     pub fn reset(&self, delay: Duration) -> Result<(), DelayedCallError> {
         let q = self.call.queue.upgrade();
         let now = q.as_ref().map_or(Duration::ZERO, |q| q.now());
-        self.retime(|_| now + delay)
+        self.retime(|_| now.saturating_add(delay))
     }
 
     /// Moves the call `by` later than it was: Twisted's `delay()`.
@@ -264,7 +264,7 @@ impl DelayedCall {
     /// assert_eq!(call.time(), Duration::from_secs(3));
     /// ```
     pub fn delay(&self, by: Duration) -> Result<(), DelayedCallError> {
-        self.retime(|t| t + by)
+        self.retime(|t| t.saturating_add(by))
     }
 
     fn retime(&self, f: impl FnOnce(Duration) -> Duration) -> Result<(), DelayedCallError> {
@@ -422,7 +422,8 @@ impl TimerQueue {
 
     /// Schedules `f` at `now + delay`.
     pub(crate) fn schedule(self: &Arc<Self>, delay: Duration, f: TimedFn) -> DelayedCall {
-        let time = self.now() + delay;
+        // A delay too large to represent means "never": it saturates instead of panicking.
+        let time = self.now().saturating_add(delay);
         let call = Arc::new(Call {
             state: Mutex::new(CallState {
                 time,

@@ -187,12 +187,15 @@ impl TimeSlice {
     pub(super) fn start(&self, clock: &Arc<dyn ReactorTime>) -> Box<dyn FnMut() -> bool> {
         match self {
             TimeSlice::WallTime(d) => {
-                let end = Instant::now() + *d;
-                Box::new(move || Instant::now() >= end)
+                // A slice too long to represent never ends on time.
+                match Instant::now().checked_add(*d) {
+                    Some(end) => Box::new(move || Instant::now() >= end),
+                    None => Box::new(|| false),
+                }
             }
             TimeSlice::ClockTime(d) => {
                 let clock = Arc::clone(clock);
-                let end = clock.now() + *d;
+                let end = clock.now().saturating_add(*d);
                 Box::new(move || clock.now() >= end)
             }
             TimeSlice::Steps(n) => {
