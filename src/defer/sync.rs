@@ -1,8 +1,7 @@
 // Tests: tests/defer_sync.rs, tests/conformance/test_defer_primitives.rs (OtherPrimitivesTests)
 
 //! Concurrency primitives for event-driven code: [`DeferredLock`] and
-//! [`DeferredSemaphore`] (Twisted's `defer.DeferredLock` and `DeferredSemaphore`), and the
-//! waiting list they share with [`DeferredQueue`](super::DeferredQueue).
+//! [`DeferredSemaphore`] (Twisted's `defer.DeferredLock` and `DeferredSemaphore`).
 //!
 //! Each is a cheap `Clone` handle to shared state, `Send + Sync`. Waiting is a Deferred:
 //! it fires at once when the resource is free, otherwise when it is handed over, in FIFO
@@ -19,14 +18,13 @@
 //! calls whose work is synchronous is served by one loop, not by nested calls.
 
 use crate::lock::lock;
-use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use super::deferred::Deferred;
 use super::fired::{maybe_deferred, succeed};
 use super::outcome::IntoOutcome;
-use super::resolver::Resolver;
+use super::waiters::{Waiters, enqueue};
 
 /// `release()` was called on a lock or semaphore that was not acquired (Twisted asserts
 /// instead).
@@ -51,63 +49,6 @@ pub struct NotAcquiredError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 #[error("a semaphore needs at least one token")]
 pub struct InvalidTokensError;
-
-/// FIFO waiters, each with an id so that its canceller can find it.
-pub(super) struct Waiters<V> {
-    next_id: u64,
-    queue: VecDeque<(u64, Resolver<V>)>,
-}
-
-impl<V> Default for Waiters<V> {
-    fn default() -> Self {
-        Waiters {
-            next_id: 0,
-            queue: VecDeque::new(),
-        }
-    }
-}
-
-impl<V> Waiters<V> {
-    pub(super) fn len(&self) -> usize {
-        self.queue.len()
-    }
-}
-
-impl<V: Send + 'static> Waiters<V> {
-    pub(super) fn pop(&mut self) -> Option<Resolver<V>> {
-        self.queue.pop_front().map(|(_, r)| r)
-    }
-}
-
-/// Appends a waiter to `field(state)` and returns its Deferred, whose canceller removes
-/// it. Called with the state locked; creating a Deferred runs no user code.
-pub(super) fn enqueue<S, V>(
-    shared: &Arc<Mutex<S>>,
-    state: &mut S,
-    field: fn(&mut S) -> &mut Waiters<V>,
-) -> Deferred<V>
-where
-    S: Send + 'static,
-    V: Send + 'static,
-{
-    let waiters = field(state);
-    let id = waiters.next_id;
-    waiters.next_id += 1;
-    let weak = Arc::downgrade(shared);
-    let (d, resolver) = Deferred::with_canceller(move |_: &Resolver<V>| {
-        if let Some(shared) = weak.upgrade() {
-            let removed = {
-                let mut st = lock(&shared);
-                let q = &mut field(&mut st).queue;
-                q.iter().position(|(i, _)| *i == id).and_then(|at| q.remove(at))
-            };
-            // Dropped here, with the state unlocked.
-            drop(removed);
-        }
-    });
-    field(state).queue.push_back((id, resolver));
-    d
-}
 
 /// The shared state of a lock or semaphore: tokens, FIFO waiters, and the hand-over loop.
 struct Gate<V> {
