@@ -10,9 +10,11 @@
 
 #![allow(clippy::doc_markdown)] // the `twisted:` lines name Twisted tests verbatim
 
+mod common;
+
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio_twisted::defer::{Deferred, DeferredList, fail, succeed};
@@ -23,52 +25,7 @@ use tokio_twisted::reactor::{
 use tokio_twisted::task::{Exit, react, react_with};
 use tokio_twisted::testing::LoggedErrors;
 
-fn paused_reactor() -> Reactor {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .start_paused(true)
-        .build()
-        .unwrap();
-    Reactor::builder()
-        .without_signal_handlers()
-        .runtime(runtime)
-        .build()
-        .unwrap()
-}
-
-fn reactor() -> Reactor {
-    Reactor::builder().without_signal_handlers().build().unwrap()
-}
-
-type Log<T> = Arc<Mutex<Vec<T>>>;
-
-fn log<T>() -> Log<T> {
-    Arc::new(Mutex::new(Vec::new()))
-}
-
-fn push<T: Send + 'static>(log: &Log<T>, item: T) -> impl FnOnce() + Send + 'static {
-    let log = Arc::clone(log);
-    move || log.lock().unwrap().push(item)
-}
-
-fn take<T: Clone>(log: &Log<T>) -> Vec<T> {
-    log.lock().unwrap().clone()
-}
-
-fn stopper(reactor: &ReactorHandle) -> impl FnOnce() -> Result<(), ReactorNotRunning> + Send + 'static {
-    let handle = reactor.clone();
-    move || handle.stop()
-}
-
-/// For timed calls, which return `()`.
-fn stop_call(reactor: &ReactorHandle) -> impl FnOnce() + Send + 'static {
-    let handle = reactor.clone();
-    move || handle.stop().unwrap()
-}
-
-fn secs(s: f64) -> Duration {
-    Duration::from_secs_f64(s)
-}
+use common::{items, log, paused_reactor, push, reactor, secs, stop_call, stopper};
 
 #[test]
 fn handles_and_pools_are_send_and_sync() {
@@ -99,7 +56,7 @@ fn seed_call_later_fires_deferred_then_stops() {
     });
     reactor.call_later(secs(4.0), stop_call(&reactor));
     reactor.run().unwrap();
-    let seen = take(&seen);
+    let seen = items(&seen);
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].0, 9);
     assert!((2.0..2.01).contains(&seen[0].1), "fired at {}", seen[0].1);
@@ -135,7 +92,7 @@ fn seed_getter_callback_and_errback() {
     }
     reactor.call_later(secs(4.0), stop_call(&reactor));
     reactor.run().unwrap();
-    assert_eq!(take(&out), ["You used an odd number!", "Result: 12"]);
+    assert_eq!(items(&out), ["You used an odd number!", "Result: 12"]);
 }
 
 #[test]
@@ -149,7 +106,7 @@ fn due_calls_run_in_time_order_and_fifo_for_equal_times() {
     }
     reactor.call_later(secs(3.0), stop_call(&reactor));
     reactor.run().unwrap();
-    assert_eq!(take(&order), ["a", "b1", "b2", "b3", "c"]);
+    assert_eq!(items(&order), ["a", "b1", "b2", "b3", "c"]);
 }
 
 #[test]
@@ -167,7 +124,7 @@ fn calls_scheduled_by_timed_calls_wait_for_the_next_iteration() {
     reactor.call_later(Duration::ZERO, push(&order, "second"));
     reactor.call_later(secs(1.0), stop_call(&reactor));
     reactor.run().unwrap();
-    assert_eq!(take(&order), ["first", "second", "next iteration", "zero-delay"]);
+    assert_eq!(items(&order), ["first", "second", "next iteration", "zero-delay"]);
 }
 
 #[test]
@@ -204,7 +161,7 @@ fn a_panicking_timed_call_is_logged_and_the_reactor_carries_on() {
     reactor.call_later(secs(2.0), push(&order, "later"));
     reactor.call_later(secs(3.0), stop_call(&reactor));
     reactor.run().unwrap();
-    assert_eq!(take(&order), ["after the panic", "later"]);
+    assert_eq!(items(&order), ["after the panic", "later"]);
     let panics = logged.flush::<PanicError>();
     assert_eq!(panics.len(), 1);
     assert_eq!(panics[0].error_message(), "panicked: boom");
@@ -227,7 +184,7 @@ fn cancelled_reset_and_delayed_calls() {
     assert_eq!(reactor.pending_calls().len(), 2);
     reactor.call_later(secs(4.0), stop_call(&reactor));
     reactor.run().unwrap();
-    let fired = take(&fired);
+    let fired = items(&fired);
     assert_eq!(fired.len(), 2);
     assert!(
         (2.0..2.01).contains(&fired[0]) && (3.0..3.01).contains(&fired[1]),
@@ -266,7 +223,7 @@ fn stop_before_run_and_twice_is_reactor_not_running() {
         r.push(h.stop());
     });
     reactor.run().unwrap();
-    assert_eq!(take(&results), [Ok(()), Err(ReactorNotRunning)]);
+    assert_eq!(items(&results), [Ok(()), Err(ReactorNotRunning)]);
     assert_eq!(reactor.stop(), Err(ReactorNotRunning));
 }
 
@@ -292,7 +249,7 @@ fn crash_fires_no_shutdown_event() {
         h.call_later(Duration::ZERO, move || Reactor::current().unwrap().crash());
     });
     reactor.run().unwrap();
-    assert!(take(&events).is_empty());
+    assert!(items(&events).is_empty());
     assert!(!reactor.running());
 }
 
@@ -309,7 +266,7 @@ fn nested_run_is_already_running() {
         me.stop()
     });
     reactor.run().unwrap();
-    assert_eq!(take(&seen), [true]);
+    assert_eq!(items(&seen), [true]);
 }
 
 #[tokio::test]
@@ -362,7 +319,7 @@ fn startup_triggers_see_running_flip_in_during() {
     reactor.call_when_running(stopper(&reactor));
     reactor.run().unwrap();
     assert_eq!(
-        take(&seen),
+        items(&seen),
         [
             ("before", false),
             ("during", true),
@@ -393,7 +350,7 @@ fn shutdown_runs_three_phases_and_during_sees_not_running() {
     });
     reactor.run().unwrap();
     assert_eq!(
-        take(&seen),
+        items(&seen),
         [
             ("stop returned", true),
             ("before", true),
@@ -430,7 +387,7 @@ fn before_shutdown_deferreds_delay_shutdown_while_timers_run() {
     });
     reactor.call_when_running(stopper(&reactor));
     reactor.run().unwrap();
-    let seen = take(&seen);
+    let seen = items(&seen);
     let names: Vec<_> = seen.iter().map(|(n, _)| *n).collect();
     assert_eq!(names, ["plain", "timer", "during"]);
     assert!(seen[0].1 < 0.01 && (0.5..0.51).contains(&seen[1].1) && (1.0..1.01).contains(&seen[2].1));
@@ -455,7 +412,7 @@ fn failing_and_panicking_triggers_are_logged_and_the_rest_run() {
     reactor.add_system_event_trigger(Phase::After, Event::Shutdown, push(&seen, "after"));
     reactor.call_when_running(stopper(&reactor));
     reactor.run().unwrap();
-    assert_eq!(take(&seen), ["before", "during", "after"]);
+    assert_eq!(items(&seen), ["before", "during", "after"]);
     let messages: Vec<_> = logged
         .flush::<MessageError>()
         .iter()
@@ -476,7 +433,7 @@ fn removed_triggers_do_not_run_and_cannot_be_removed_twice() {
     let ran = reactor.add_system_event_trigger(Phase::After, Event::Startup, || {});
     reactor.call_when_running(stopper(&reactor));
     reactor.run().unwrap();
-    assert_eq!(take(&seen), ["kept"]);
+    assert_eq!(items(&seen), ["kept"]);
     assert!(
         reactor.remove_system_event_trigger(ran).is_err(),
         "a trigger that ran is gone"
@@ -499,7 +456,7 @@ fn call_when_running_while_running_calls_at_once() {
         me.stop()
     });
     reactor.run().unwrap();
-    assert_eq!(take(&seen), ["inner", "returned none"]);
+    assert_eq!(items(&seen), ["inner", "returned none"]);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -526,9 +483,9 @@ fn calls_from_threads_run_in_order_on_the_reactor_thread_after_run() {
     })
     .join()
     .unwrap();
-    assert!(take(&seen).is_empty(), "calls made before run wait for it");
+    assert!(items(&seen).is_empty(), "calls made before run wait for it");
     reactor.run().unwrap();
-    assert_eq!(take(&seen), (0..100).collect::<Vec<_>>());
+    assert_eq!(items(&seen), (0..100).collect::<Vec<_>>());
 }
 
 #[test]
@@ -541,7 +498,7 @@ fn call_from_thread_after_shutdown_is_refused() {
     });
     reactor.call_when_running(stopper(&reactor));
     reactor.run().unwrap();
-    assert_eq!(take(&refused), [Err(ReactorNotRunning)]);
+    assert_eq!(items(&refused), [Err(ReactorNotRunning)]);
     assert_eq!(reactor.call_from_thread(|| {}), Err(ReactorNotRunning));
 }
 
@@ -599,7 +556,7 @@ fn sigterm_and_sigint_stop_the_reactor_gracefully() {
             assert!(status.success());
         });
         reactor.run().unwrap();
-        assert_eq!(take(&seen), ["before shutdown", "after shutdown"]);
+        assert_eq!(items(&seen), ["before shutdown", "after shutdown"]);
         assert_eq!(reactor.exit_signal(), Some(expected));
     }
 }

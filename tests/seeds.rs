@@ -11,16 +11,20 @@
 //! Tests that use threads run on a real-time reactor with no timers: the reactor waits for
 //! the threads' hand-over, so nothing depends on how long the threads take.
 
+mod common;
+
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, ThreadId};
 use std::time::Duration;
 
 use tokio_twisted::defer::{Deferred, DeferredList, Resolver};
 use tokio_twisted::failure::Failure;
-use tokio_twisted::reactor::{Reactor, ReactorHandle, ReactorNotRunning, ReactorTime, RunError};
+use tokio_twisted::reactor::{ReactorHandle, ReactorNotRunning, ReactorTime, RunError};
 use tokio_twisted::task::{Clock, Cooperator, LoopingCall, SharedIter, defer_later};
 use tokio_twisted::testing::{assert_no_result, success_result_of};
 use tokio_twisted::threads::defer_to_thread;
+
+use common::{paused_reactor, reactor, secs};
 
 type Log = Arc<Mutex<Vec<String>>>;
 
@@ -34,27 +38,6 @@ fn say(log: &Log, line: impl Into<String>) {
 
 fn lines(log: &Log) -> Vec<String> {
     log.lock().unwrap().clone()
-}
-
-fn paused_reactor() -> Reactor {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .start_paused(true)
-        .build()
-        .unwrap();
-    Reactor::builder()
-        .without_signal_handlers()
-        .runtime(runtime)
-        .build()
-        .unwrap()
-}
-
-fn real_time_reactor() -> Reactor {
-    Reactor::builder().without_signal_handlers().build().unwrap()
-}
-
-fn secs(s: f64) -> Duration {
-    Duration::from_secs_f64(s)
 }
 
 /// The reactor's time is `expected` seconds (plus at most the 10 ns cooperator ticks and
@@ -449,7 +432,7 @@ fn seed_003_code_2_odd_errbacks_with_value_error_even_prints_result_12() {
 /// seed they run on the pool thread).
 #[test]
 fn seed_003_code_3_thread_result_reaches_callbacks_on_the_reactor_thread() {
-    let reactor = real_time_reactor();
+    let reactor = reactor();
     let reactor_thread = thread::current().id();
     let seen: Arc<Mutex<Vec<(String, ThreadId)>>> = Arc::default();
     let (d, resolver) = Deferred::<String>::new();
@@ -537,7 +520,7 @@ fn seed_004_ten_jobs_finish_together_after_3_seconds() {
 /// and its return value reaches the callback: "result= 3".
 #[test]
 fn seed_004_inline_callbacks_wait_for_threads_and_return_the_sum() {
-    let reactor = real_time_reactor();
+    let reactor = reactor();
     let reactor_thread = thread::current().id();
     let out = log();
     let (h, o) = (reactor.handle(), out.clone());

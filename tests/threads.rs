@@ -1,6 +1,8 @@
 //! Threads and the reactor: the thread pool, `call_in_thread`, `defer_to_thread`,
 //! `blocking_call_from_thread`. Every test waits on channels or joins threads; none sleeps.
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -16,9 +18,7 @@ use tokio_twisted::threads::{
     defer_to_thread, defer_to_thread_pool,
 };
 
-fn reactor() -> Reactor {
-    Reactor::builder().without_signal_handlers().build().unwrap()
-}
+use common::reactor;
 
 fn stop_on_reactor(handle: &ReactorHandle) {
     let stopper = handle.clone();

@@ -156,6 +156,11 @@ impl Inner {
     pub(crate) fn push_step(self: &Arc<Self>, step: StepFn) {
         let mut st = self.lock();
         st.chain.push(step);
+        self.unlock_and_run(st);
+    }
+
+    /// Unlocks this Deferred's state and runs the chain if it can make progress.
+    fn unlock_and_run(self: &Arc<Self>, st: MutexGuard<'_, State>) {
         let runnable = st.runnable();
         drop(st);
         if runnable {
@@ -214,11 +219,7 @@ impl Inner {
             return false;
         }
         st.paused -= 1;
-        let runnable = st.runnable();
-        drop(st);
-        if runnable {
-            run(self);
-        }
+        self.unlock_and_run(st);
         true
     }
 
@@ -243,11 +244,7 @@ impl Inner {
                         // Test: tests/defer.rs, cancel_reaches_an_inner_deferred_nobody_can_fire.
                         st.waiting_on = None;
                         st.result = Some(Err(Failure::new(CancelledError)));
-                        let runnable = st.runnable();
-                        drop(st);
-                        if runnable {
-                            run(&current);
-                        }
+                        current.unlock_and_run(st);
                         return;
                     }
                     _ => return,

@@ -58,6 +58,7 @@ mod resolver;
 mod steps;
 mod sync;
 mod timeout;
+mod waiters;
 
 pub use deferred::Deferred;
 pub use errors::{

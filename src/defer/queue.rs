@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use super::deferred::Deferred;
 use super::fired::succeed;
-use super::sync::{Waiters, enqueue};
+use super::waiters::{Waiters, enqueue};
 use crate::lock::lock;
 
 /// [`DeferredQueue::put`] on a full queue (Twisted's `QueueOverflow`). The rejected item

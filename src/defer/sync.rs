@@ -1,8 +1,7 @@
 // Tests: tests/defer_sync.rs, tests/conformance/test_defer_primitives.rs (OtherPrimitivesTests)
 
 //! Concurrency primitives for event-driven code: [`DeferredLock`] and
-//! [`DeferredSemaphore`] (Twisted's `defer.DeferredLock` and `DeferredSemaphore`), and the
-//! waiting list they share with [`DeferredQueue`](super::DeferredQueue).
+//! [`DeferredSemaphore`] (Twisted's `defer.DeferredLock` and `DeferredSemaphore`).
 //!
 //! Each is a cheap `Clone` handle to shared state, `Send + Sync`. Waiting is a Deferred:
 //! it fires at once when the resource is free, otherwise when it is handed over, in FIFO
@@ -19,16 +18,13 @@
 //! calls whose work is synchronous is served by one loop, not by nested calls.
 
 use crate::lock::lock;
-use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex};
-
-use crate::failure::Failure;
 
 use super::deferred::Deferred;
 use super::fired::{maybe_deferred, succeed};
 use super::outcome::IntoOutcome;
-use super::resolver::Resolver;
+use super::waiters::{Waiters, enqueue};
 
 /// `release()` was called on a lock or semaphore that was not acquired (Twisted asserts
 /// instead).
@@ -53,73 +49,6 @@ pub struct NotAcquiredError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 #[error("a semaphore needs at least one token")]
 pub struct InvalidTokensError;
-
-/// FIFO waiters, each with an id so that its canceller can find it.
-pub(super) struct Waiters<V> {
-    next_id: u64,
-    queue: VecDeque<(u64, Resolver<V>)>,
-}
-
-impl<V> Default for Waiters<V> {
-    fn default() -> Self {
-        Waiters {
-            next_id: 0,
-            queue: VecDeque::new(),
-        }
-    }
-}
-
-impl<V> Waiters<V> {
-    pub(super) fn len(&self) -> usize {
-        self.queue.len()
-    }
-}
-
-impl<V: Send + 'static> Waiters<V> {
-    pub(super) fn pop(&mut self) -> Option<Resolver<V>> {
-        self.queue.pop_front().map(|(_, r)| r)
-    }
-}
-
-/// Appends a waiter to `field(state)` and returns its Deferred, whose canceller removes
-/// it. Called with the state locked; creating a Deferred runs no user code.
-pub(super) fn enqueue<S, V>(
-    shared: &Arc<Mutex<S>>,
-    state: &mut S,
-    field: fn(&mut S) -> &mut Waiters<V>,
-) -> Deferred<V>
-where
-    S: Send + 'static,
-    V: Send + 'static,
-{
-    let waiters = field(state);
-    let id = waiters.next_id;
-    waiters.next_id += 1;
-    let weak = Arc::downgrade(shared);
-    let (d, resolver) = Deferred::with_canceller(move |_: &Resolver<V>| {
-        if let Some(shared) = weak.upgrade() {
-            let removed = {
-                let mut st = lock(&shared);
-                let q = &mut field(&mut st).queue;
-                q.iter().position(|(i, _)| *i == id).and_then(|at| q.remove(at))
-            };
-            // Dropped here, with the state unlocked.
-            drop(removed);
-        }
-    });
-    field(state).queue.push_back((id, resolver));
-    d
-}
-
-/// Releases after `run`'s function finished, passing its result on (a failed release
-/// replaces it, as Twisted's assertion would).
-fn release_and_return<U>(
-    released: Result<(), NotAcquiredError>,
-    result: Result<U, Failure>,
-) -> Result<U, Failure> {
-    released?;
-    result
-}
 
 /// The shared state of a lock or semaphore: tokens, FIFO waiters, and the hand-over loop.
 struct Gate<V> {
@@ -146,56 +75,78 @@ impl<V> Gate<V> {
     }
 }
 
-fn gate_acquire<V: Clone + Send + 'static>(shared: &Arc<Mutex<Gate<V>>>, handle: &V) -> Deferred<V> {
-    let mut st = lock(shared);
-    if st.free == 0 {
-        return enqueue(shared, &mut st, |g| &mut g.waiters);
-    }
-    st.free -= 1;
-    drop(st);
-    succeed(handle.clone())
-}
+/// A handle to a [`Gate`]: the lock or the semaphore, which is also what the gate hands
+/// to each holder. Their `acquire`, `release` and `run` are these methods.
+trait Gated: Clone + Send + 'static {
+    fn gate(&self) -> &Arc<Mutex<Gate<Self>>>;
 
-/// Gives one token back, handing it to the oldest waiter if there is one.
-///
-/// A release made while another one is handing over (typically from inside the
-/// waiter's callback) is recorded and applied by that one's loop as soon as the callback
-/// returns, instead of recursing: a long queue of waiters that release at once never
-/// deepens the stack.
-fn gate_release<V: Clone + Send + 'static>(
-    shared: &Arc<Mutex<Gate<V>>>,
-    handle: &V,
-) -> Result<(), NotAcquiredError> {
-    let mut st = lock(shared);
-    if st.pending >= st.limit - st.free {
-        return Err(NotAcquiredError);
-    }
-    if st.delivering {
-        st.pending += 1;
-        return Ok(());
-    }
-    st.delivering = true;
-    loop {
-        if let Some(next) = st.waiters.pop() {
-            drop(st);
-            // The token passes to `next`. It can only refuse if it was cancelled at this
-            // very moment on another thread; the token is then still ours to give.
-            let accepted = next.callback(handle.clone()).is_ok();
-            // Dropped unlocked: it may hold the last reference to a guard, whose drop
-            // releases again.
-            drop(next);
-            st = lock(shared);
-            if !accepted {
-                continue;
-            }
-        } else {
-            st.free += 1;
+    fn gate_acquire(&self) -> Deferred<Self> {
+        let shared = self.gate();
+        let mut st = lock(shared);
+        if st.free == 0 {
+            return enqueue(shared, &mut st, |g| &mut g.waiters);
         }
-        if st.pending == 0 {
-            st.delivering = false;
+        st.free -= 1;
+        drop(st);
+        succeed(self.clone())
+    }
+
+    /// Gives one token back, handing it to the oldest waiter if there is one.
+    ///
+    /// A release made while another one is handing over (typically from inside the
+    /// waiter's callback) is recorded and applied by that one's loop as soon as the
+    /// callback returns, instead of recursing: a long queue of waiters that release at once
+    /// never deepens the stack.
+    fn gate_release(&self) -> Result<(), NotAcquiredError> {
+        let shared = self.gate();
+        let mut st = lock(shared);
+        if st.pending >= st.limit - st.free {
+            return Err(NotAcquiredError);
+        }
+        if st.delivering {
+            st.pending += 1;
             return Ok(());
         }
-        st.pending -= 1;
+        st.delivering = true;
+        loop {
+            if let Some(next) = st.waiters.pop() {
+                drop(st);
+                // The token passes to `next`. It can only refuse if it was cancelled at
+                // this very moment on another thread; the token is then still ours to give.
+                let accepted = next.callback(self.clone()).is_ok();
+                // Dropped unlocked: it may hold the last reference to a guard, whose drop
+                // releases again.
+                drop(next);
+                st = lock(shared);
+                if !accepted {
+                    continue;
+                }
+            } else {
+                st.free += 1;
+            }
+            if st.pending == 0 {
+                st.delivering = false;
+                return Ok(());
+            }
+            st.pending -= 1;
+        }
+    }
+
+    /// Acquires, calls `f`, and releases once its result is known, passing that result on
+    /// (a failed release replaces it, as Twisted's assertion would).
+    fn gate_run<U, R, F>(&self, f: F) -> Deferred<U>
+    where
+        U: Send + 'static,
+        R: IntoOutcome<U>,
+        F: FnOnce() -> R + Send + 'static,
+    {
+        let this = self.clone();
+        self.gate_acquire().add_callback(move |_| {
+            maybe_deferred(f).add_both(move |result| {
+                this.gate_release()?;
+                result
+            })
+        })
     }
 }
 
@@ -287,7 +238,7 @@ impl DeferredLock {
     /// assert!(lock.locked());
     /// ```
     pub fn acquire(&self) -> Deferred<DeferredLock> {
-        gate_acquire(&self.shared, self)
+        self.gate_acquire()
     }
 
     /// Releases the lock, handing it to the oldest waiter if there is one (its callbacks
@@ -314,7 +265,7 @@ impl DeferredLock {
     /// assert_eq!(log.lock().unwrap().len(), 1);
     /// ```
     pub fn release(&self) -> Result<(), NotAcquiredError> {
-        gate_release(&self.shared, self)
+        self.gate_release()
     }
 
     /// Acquires, calls `f`, and releases when `f`'s result is known (after the Deferred
@@ -344,10 +295,7 @@ impl DeferredLock {
         R: IntoOutcome<U>,
         F: FnOnce() -> R + Send + 'static,
     {
-        let this = self.clone();
-        self.acquire().add_callback(move |_| {
-            maybe_deferred(f).add_both(move |result| release_and_return(this.release(), result))
-        })
+        self.gate_run(f)
     }
 
     /// Acquires the lock for a guard that releases it when dropped: the RAII form of
@@ -377,6 +325,12 @@ impl DeferredLock {
 impl Default for DeferredLock {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+impl Gated for DeferredLock {
+    fn gate(&self) -> &Arc<Mutex<Gate<Self>>> {
+        &self.shared
     }
 }
 
@@ -523,7 +477,7 @@ impl DeferredSemaphore {
     /// assert_eq!(sem.waiting(), 0);
     /// ```
     pub fn acquire(&self) -> Deferred<DeferredSemaphore> {
-        gate_acquire(&self.shared, self)
+        self.gate_acquire()
     }
 
     /// Gives a token back, handing it to the oldest waiter if there is one (its callbacks
@@ -544,7 +498,7 @@ impl DeferredSemaphore {
     /// assert_eq!(sem.tokens(), 0);
     /// ```
     pub fn release(&self) -> Result<(), NotAcquiredError> {
-        gate_release(&self.shared, self)
+        self.gate_release()
     }
 
     /// Acquires a token, calls `f`, and releases when `f`'s result is known, on success
@@ -567,10 +521,7 @@ impl DeferredSemaphore {
         R: IntoOutcome<U>,
         F: FnOnce() -> R + Send + 'static,
     {
-        let this = self.clone();
-        self.acquire().add_callback(move |_| {
-            maybe_deferred(f).add_both(move |result| release_and_return(this.release(), result))
-        })
+        self.gate_run(f)
     }
 
     /// Acquires a token for a guard that gives it back when dropped: the RAII form of
@@ -592,6 +543,12 @@ impl DeferredSemaphore {
     pub fn acquire_guard(&self) -> Deferred<DeferredSemaphoreGuard> {
         self.acquire()
             .add_callback(|sem| Ok(DeferredSemaphoreGuard { sem }))
+    }
+}
+
+impl Gated for DeferredSemaphore {
+    fn gate(&self) -> &Arc<Mutex<Gate<Self>>> {
+        &self.shared
     }
 }
 

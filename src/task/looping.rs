@@ -178,9 +178,7 @@ impl LoopingCall {
         R: IntoOutcome<U>,
         U: Send + 'static,
     {
-        let fn_name = std::any::type_name::<F>();
-        let f: LoopFn = Box::new(move |_count, _lc| maybe_deferred(&mut f).add_callback(|_| Ok(())));
-        Self::build(Arc::new(clock), f, fn_name, false)
+        Self::build(clock, std::any::type_name::<F>(), false, move |_count, _lc| f())
     }
 
     /// A loop whose function receives the number of grid points that passed since its
@@ -212,9 +210,9 @@ impl LoopingCall {
         R: IntoOutcome<U>,
         U: Send + 'static,
     {
-        let fn_name = std::any::type_name::<F>();
-        let f: LoopFn = Box::new(move |count, _lc| maybe_deferred(|| f(count)).add_callback(|_| Ok(())));
-        Self::build(Arc::new(clock), f, fn_name, true)
+        Self::build(clock, std::any::type_name::<F>(), true, move |count, _lc| {
+            f(count)
+        })
     }
 
     /// A loop whose function receives a handle to the loop itself, so it can
@@ -247,15 +245,22 @@ impl LoopingCall {
         R: IntoOutcome<U>,
         U: Send + 'static,
     {
-        let fn_name = std::any::type_name::<F>();
-        let f: LoopFn = Box::new(move |_count, lc| maybe_deferred(|| f(lc)).add_callback(|_| Ok(())));
-        Self::build(Arc::new(clock), f, fn_name, false)
+        Self::build(clock, std::any::type_name::<F>(), false, move |_count, lc| f(lc))
     }
 
-    fn build(clock: Arc<dyn ReactorTime>, f: LoopFn, fn_name: &'static str, counting: bool) -> Self {
+    /// The constructors' common part: `f` gets the count of grid points since its last
+    /// call and the loop itself; its result is waited for and its value dropped. `fn_name`
+    /// names the user's function for `Debug`; `counting` is set by `with_count`.
+    fn build<F, R, U>(clock: impl ReactorTime, fn_name: &'static str, counting: bool, mut f: F) -> Self
+    where
+        F: FnMut(u64, &LoopingCall) -> R + Send + 'static,
+        R: IntoOutcome<U>,
+        U: Send + 'static,
+    {
+        let f: LoopFn = Box::new(move |count, lc| maybe_deferred(|| f(count, lc)).add_callback(|_| Ok(())));
         LoopingCall {
             inner: Arc::new(Inner {
-                clock,
+                clock: Arc::new(clock),
                 f: Mutex::new(Some(f)),
                 fn_name,
                 counting,

@@ -39,15 +39,9 @@ use crate::failure::Failure;
 #[doc(alias = "successResultOf")]
 #[track_caller]
 pub fn success_result_of<T: Send + 'static>(d: Deferred<T>) -> T {
-    let result = d.try_result();
-    assert!(
-        result.is_ok(),
-        "success result expected, but the deferred has no result yet"
-    );
-    match result {
-        Ok(Ok(v)) => v,
-        Ok(Err(f)) => panic!("success result expected, found failure: {f:?}"),
-        Err(d) => unreachable!("checked above: {:?}", d.called()),
+    match final_result(d, "success") {
+        Ok(v) => v,
+        Err(f) => panic!("success result expected, found failure: {f:?}"),
     }
 }
 
@@ -65,16 +59,20 @@ pub fn success_result_of<T: Send + 'static>(d: Deferred<T>) -> T {
 #[doc(alias = "failureResultOf")]
 #[track_caller]
 pub fn failure_result_of<T: Send + 'static>(d: Deferred<T>) -> Failure {
-    let result = d.try_result();
-    assert!(
-        result.is_ok(),
-        "failure result expected, but the deferred has no result yet"
-    );
-    match result {
-        Ok(Err(f)) => f,
-        Ok(Ok(_)) => panic!("failure result expected, found a success"),
-        Err(d) => unreachable!("checked above: {:?}", d.called()),
+    match final_result(d, "failure") {
+        Err(f) => f,
+        Ok(_) => panic!("failure result expected, found a success"),
     }
+}
+
+/// The result of a Deferred that has one already; panics, naming the `expected` kind of
+/// result, if it has none yet.
+#[track_caller]
+fn final_result<T: Send + 'static>(d: Deferred<T>, expected: &str) -> Result<T, Failure> {
+    let Ok(result) = d.try_result() else {
+        panic!("{expected} result expected, but the deferred has no result yet");
+    };
+    result
 }
 
 /// Asserts that a Deferred has no final result yet: trial's `assertNoResult`.

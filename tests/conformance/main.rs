@@ -2,6 +2,8 @@
 //! Twisted module. Each test carries a `/// twisted: Class.test_name` line; the cases
 //! that do not apply are listed at the top of each file with the reason.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod test_base;
 mod test_cooperator;
 mod test_core;

@@ -10,13 +10,13 @@
 
 #![allow(clippy::doc_markdown)] // the `twisted:` lines name Twisted tests verbatim
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_twisted::defer::Deferred;
-use tokio_twisted::reactor::{
-    Event, ExitSignal, Phase, Reactor, ReactorHandle, ReactorNotRunning, ReactorTime, RunError,
-};
+use tokio_twisted::reactor::{Event, ExitSignal, Phase, Reactor, ReactorNotRunning, ReactorTime, RunError};
+
+use crate::common::{items, log, push, reactor, stopper};
 
 /// Runs `body` in a child process running only the test `name` (this binary, re-executed):
 /// a signal reaches every reactor listening for it, and Tokio's handlers stay installed
@@ -40,30 +40,6 @@ pub(crate) fn in_own_process(name: &str, body: impl FnOnce()) {
         "the test failed in its own process: {out}{}",
         String::from_utf8_lossy(&child.stderr)
     );
-}
-
-fn reactor() -> Reactor {
-    Reactor::builder().without_signal_handlers().build().unwrap()
-}
-
-type Log<T> = Arc<Mutex<Vec<T>>>;
-
-fn log<T>() -> Log<T> {
-    Arc::new(Mutex::new(Vec::new()))
-}
-
-fn push<T: Send + 'static>(log: &Log<T>, item: T) -> impl FnOnce() + Send + 'static {
-    let log = Arc::clone(log);
-    move || log.lock().unwrap().push(item)
-}
-
-fn items<T: Clone>(log: &Log<T>) -> Vec<T> {
-    log.lock().unwrap().clone()
-}
-
-fn stopper(reactor: &ReactorHandle) -> impl FnOnce() -> Result<(), ReactorNotRunning> + Send + 'static {
-    let handle = reactor.clone();
-    move || handle.stop()
 }
 
 /// Sends `signal` (a `kill` flag such as `-TERM`) to this process.

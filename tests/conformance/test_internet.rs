@@ -34,24 +34,9 @@ use tokio_twisted::reactor::{
 };
 use tokio_twisted::testing::LoggedErrors;
 
+use crate::common::{paused_reactor, reactor, stop_call};
+
 const TEST: Event = Event::Custom("test");
-
-fn reactor() -> Reactor {
-    Reactor::builder().without_signal_handlers().build().unwrap()
-}
-
-fn paused_reactor() -> Reactor {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .start_paused(true)
-        .build()
-        .unwrap();
-    Reactor::builder()
-        .without_signal_handlers()
-        .runtime(runtime)
-        .build()
-        .unwrap()
-}
 
 type Log = Arc<Mutex<Vec<&'static str>>>;
 
@@ -77,11 +62,6 @@ fn remover(
 ) -> impl FnOnce() -> Result<(), UnknownTriggerError> + Send + use<> {
     let (reactor, slot) = (reactor.clone(), Arc::clone(slot));
     move || reactor.remove_system_event_trigger(slot.lock().unwrap().expect("slot filled"))
-}
-
-fn stop_call(reactor: &ReactorHandle) -> impl FnOnce() + Send + use<> {
-    let handle = reactor.clone();
-    move || handle.stop().unwrap()
 }
 
 // ---------------------------------------------------------------------------------------

@@ -23,9 +23,7 @@ use tokio_twisted::threads::{
     ThreadPool, blocking_call_from_thread, call_multiple_in_thread, defer_to_thread, defer_to_thread_pool,
 };
 
-fn reactor() -> Reactor {
-    Reactor::builder().without_signal_handlers().build().unwrap()
-}
+use crate::common::reactor;
 
 fn stop_from_thread(handle: &ReactorHandle) {
     let stopper = handle.clone();
