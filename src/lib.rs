@@ -35,13 +35,6 @@
 //!
 //! Where this crate departs from the settled design (`DESIGN.md`), and why.
 //!
-//! - **`Deferred<T>` is `Sync` when `T: Send + Sync`** (DESIGN.md says `T: Send`). An
-//!   already-succeeded Deferred (from [`succeed`](defer::succeed), or a ready value after a
-//!   callback) keeps its value inline instead of allocating shared state, which is what
-//!   makes awaiting a fired Deferred about as cheap as awaiting a ready future. Its `Debug`
-//!   and `result()` read that value through `&self`, so sharing the handle between threads
-//!   must require `T: Sync`. [`Resolver<T>`](defer::Resolver) and every Deferred with
-//!   shared state are `Send + Sync` for `T: Send`, as designed.
 //! - **A panicking canceller fails the Deferred with that panic** instead of propagating
 //!   out of `cancel()`, because library code does not panic on user input.
 //! - **One lock per `add_callback`.** A Deferred's chain is shared with its resolver, which

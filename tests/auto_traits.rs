@@ -29,10 +29,9 @@ fn deferred_is_send_sync_unpin_and_a_send_future() {
     assert_unpin::<Deferred<i32>>();
     assert_static::<Deferred<i32>>();
     assert_future::<Deferred<i32>, i32>();
-    // A value that is only Send still gives a Send Deferred. (It is Sync only when the value
-    // is: an already-fired Deferred keeps its value inline, and `result(&self)` and `Debug`
-    // read it through a shared reference.)
+    // A value that is only Send still gives a Send + Sync Deferred (DESIGN.md decision 4).
     assert_send::<Deferred<SendOnly>>();
+    assert_sync::<Deferred<SendOnly>>();
 }
 
 #[test]

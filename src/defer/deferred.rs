@@ -7,10 +7,11 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use crate::failure::Failure;
+use crate::lock::lock;
 
 use super::core::{CancelHook, Inner, Outcome as Erased, StepOut, Value};
 use super::errors::NotPausedError;
@@ -57,11 +58,33 @@ pub struct Deferred<T> {
 
 enum Repr<T> {
     /// Already succeeded with this value, with nothing pending: no shared state needed.
-    Ready(T),
+    Ready(ReadyValue<T>),
     /// Everything else.
     Shared(Arc<Inner>, PhantomData<fn() -> T>),
     /// The value was taken by awaiting.
     Taken,
+}
+
+/// The value of an already-succeeded Deferred.
+///
+/// It sits behind a mutex only so that `Deferred<T>` is `Sync` for every `T: Send`
+/// (DESIGN.md decision 4): [`Deferred::result`] and `Debug` read it through `&self` and
+/// lock; every path that consumes the Deferred takes the value out with `into_inner`,
+/// which touches no atomic.
+struct ReadyValue<T>(Mutex<T>);
+
+impl<T> ReadyValue<T> {
+    fn new(value: T) -> Self {
+        ReadyValue(Mutex::new(value))
+    }
+
+    fn into_inner(self) -> T {
+        self.0.into_inner().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&T) -> R) -> R {
+        f(&lock(&self.0))
+    }
 }
 
 /// Takes the typed value out of a chain slot.
@@ -99,7 +122,8 @@ fn apply<T: 'static, U: Send + 'static>(mut slot: Value, f: impl FnOnce(T) -> Ou
         .expect("invariant: a chain value has the type its step was added with");
     let v = cell.take().expect("invariant: a chain value is taken once");
     let out = match f(v) {
-        Outcome::Value(u) | Outcome::Deferred(Deferred { repr: Repr::Ready(u) }) => u,
+        Outcome::Value(u) => u,
+        Outcome::Deferred(Deferred { repr: Repr::Ready(u) }) => u.into_inner(),
         other => return lower(None, other),
     };
     let cell: &mut dyn std::any::Any = cell;
@@ -121,8 +145,8 @@ fn lower<U: Send + 'static>(slot: Option<Value>, out: Outcome<U>) -> StepOut {
         Outcome::Failure(f) => StepOut::Done(Err(f)),
         Outcome::Deferred(d) => match d.repr {
             Repr::Ready(v) => StepOut::Done(Ok(match slot {
-                Some(slot) => put(slot, v),
-                None => boxed(v),
+                Some(slot) => put(slot, v.into_inner()),
+                None => boxed(v.into_inner()),
             })),
             Repr::Shared(inner, _) => StepOut::Chain(inner),
             Repr::Taken => StepOut::Done(Err(consumed_failure())),
@@ -184,7 +208,7 @@ impl<T: Send + 'static> Deferred<T> {
     /// A Deferred that has already succeeded with `value`; no shared state is needed.
     pub(super) fn ready(value: T) -> Self {
         Deferred {
-            repr: Repr::Ready(value),
+            repr: Repr::Ready(ReadyValue::new(value)),
         }
     }
 
@@ -196,7 +220,7 @@ impl<T: Send + 'static> Deferred<T> {
 
     pub(crate) fn from_outcome(out: Result<T, Failure>) -> Self {
         match out {
-            Ok(v) => Deferred { repr: Repr::Ready(v) },
+            Ok(v) => Deferred::ready(v),
             Err(f) => Deferred::shared(Inner::fired(Err(f))),
         }
     }
@@ -206,7 +230,7 @@ impl<T: Send + 'static> Deferred<T> {
         if let Repr::Ready(_) | Repr::Taken = self.repr {
             let old = std::mem::replace(&mut self.repr, Repr::Taken);
             let out = match old {
-                Repr::Ready(v) => Ok(boxed(v)),
+                Repr::Ready(v) => Ok(boxed(v.into_inner())),
                 _ => Err(consumed_failure()),
             };
             self.repr = Repr::Shared(Inner::fired(out), PhantomData);
@@ -267,7 +291,7 @@ impl<T: Send + 'static> Deferred<T> {
         F: FnOnce(T) -> R + Send + 'static,
     {
         match self.repr {
-            Repr::Ready(v) => Deferred::lift_step(guarded(|| callback(v).into_outcome())),
+            Repr::Ready(v) => Deferred::lift_step(guarded(|| callback(v.into_inner()).into_outcome())),
             Repr::Shared(inner, _) => {
                 inner.push_step(Box::new(move |r: Erased| match r {
                     Ok(slot) => apply::<T, U>(slot, |v| guarded(|| callback(v).into_outcome())),
@@ -342,7 +366,7 @@ impl<T: Send + 'static> Deferred<T> {
         S: FnOnce(Result<T, Failure>) -> Outcome<U> + Send + 'static,
     {
         match self.repr {
-            Repr::Ready(v) => Deferred::lift_step(s(Ok(v))),
+            Repr::Ready(v) => Deferred::lift_step(s(Ok(v.into_inner()))),
             Repr::Shared(inner, _) => {
                 inner.push_step(Box::new(move |r: Erased| match r {
                     Ok(slot) => apply::<T, U>(slot, |v| s(Ok(v))),
@@ -547,7 +571,7 @@ impl<T: Send + 'static> Deferred<T> {
         T: Clone,
     {
         match &self.repr {
-            Repr::Ready(v) => Some(Ok(v.clone())),
+            Repr::Ready(v) => Some(Ok(v.with(T::clone))),
             Repr::Taken => None,
             Repr::Shared(inner, _) => {
                 if inner.snapshot().pending > 0 {
@@ -585,7 +609,7 @@ impl<T: Send + 'static> Deferred<T> {
     /// ```
     pub fn try_result(self) -> Result<Result<T, Failure>, Deferred<T>> {
         match self.repr {
-            Repr::Ready(v) => Ok(Ok(v)),
+            Repr::Ready(v) => Ok(Ok(v.into_inner())),
             Repr::Taken => Ok(Err(consumed_failure())),
             Repr::Shared(inner, _) => match inner.take_settled(None) {
                 Some(out) => Ok(out.map(|mut slot| take::<T>(&mut slot))),
@@ -597,7 +621,7 @@ impl<T: Send + 'static> Deferred<T> {
     /// Wraps a typed outcome produced outside any chain.
     pub(super) fn lift(out: Outcome<T>) -> Self {
         match out {
-            Outcome::Value(v) => Deferred { repr: Repr::Ready(v) },
+            Outcome::Value(v) => Deferred::ready(v),
             Outcome::Failure(f) => Deferred::from_outcome(Err(f)),
             Outcome::Deferred(d) => d,
         }
@@ -636,7 +660,7 @@ impl<T: Send + 'static> Future for Deferred<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         match std::mem::replace(&mut this.repr, Repr::Taken) {
-            Repr::Ready(v) => Poll::Ready(Ok(v)),
+            Repr::Ready(v) => Poll::Ready(Ok(v.into_inner())),
             Repr::Taken => Poll::Ready(Err(consumed_failure())),
             Repr::Shared(inner, p) => match inner.take_settled(Some(cx.waker())) {
                 Some(out) => Poll::Ready(out.map(|mut slot| take::<T>(&mut slot))),
@@ -653,7 +677,7 @@ impl<T: Send + 'static> Future for Deferred<T> {
 impl<T: fmt::Debug + 'static> fmt::Debug for Deferred<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
-            Repr::Ready(v) => write!(f, "<Deferred current result: {v:?}>"),
+            Repr::Ready(v) => v.with(|v| write!(f, "<Deferred current result: {v:?}>")),
             Repr::Taken => f.write_str("<Deferred (result taken)>"),
             Repr::Shared(inner, _) => fmt_inner::<T>(inner, f),
         }
