@@ -76,34 +76,50 @@ pub(crate) struct Inner {
 /// `result` back in place) or *waiting* (`waiting_on` set, `result` empty until the inner
 /// Deferred hands its result over) → *consumed* when the result is moved to an outer
 /// Deferred, an awaiting task or an aggregate.
-#[derive(Default)]
 struct State {
     /// The current result. Empty before firing, while the runner holds it, while waiting
     /// on an inner Deferred, and once consumed.
     result: Option<Outcome>,
+    /// The task awaiting this Deferred, woken when the chain settles.
+    waker: Option<Waker>,
+    /// Pending callback/errback pairs, in running order.
+    chain: Chain,
+    /// What `cancel()` runs; dropped when the Deferred fires.
+    canceller: Option<CancelHook>,
+    /// Entered when a step returned an unfired Deferred; left when that Deferred hands
+    /// its result over.
+    waiting_on: Option<Weak<Inner>>,
+    /// The outer Deferred waiting on this one, to receive the result when this chain ends.
+    chained_to: Option<Arc<Inner>>,
+    /// `pause()` minus `unpause()` calls. Steps run only while it is zero.
+    paused: u32,
     /// Entered by the first `callback`/`errback`; never left.
     called: bool,
     /// Entered while a runner is executing this chain; left when it stops.
     running: bool,
     /// Entered when the result has been moved out; never left.
     consumed: bool,
-    /// `pause()` minus `unpause()` calls. Steps run only while it is zero.
-    paused: u32,
-    /// Entered when a step returned an unfired Deferred; left when that Deferred hands
-    /// its result over.
-    waiting_on: Option<Weak<Inner>>,
-    /// The outer Deferred waiting on this one, to receive the result when this chain ends.
-    chained_to: Option<Arc<Inner>>,
-    /// Pending callback/errback pairs, in running order.
-    chain: Chain,
-    canceller: Option<CancelHook>,
     /// Set by a cancel without a user canceller: the next fire is silently absorbed.
     suppress_already_called: bool,
-    /// The task awaiting this Deferred, woken when the chain settles.
-    waker: Option<Waker>,
 }
 
 impl State {
+    /// An unfired Deferred with no steps and no canceller. Built from constants so that
+    /// `Inner::new` writes it straight into the new allocation.
+    const EMPTY: State = State {
+        result: None,
+        waker: None,
+        chain: Chain::EMPTY,
+        canceller: None,
+        waiting_on: None,
+        chained_to: None,
+        paused: 0,
+        called: false,
+        running: false,
+        consumed: false,
+        suppress_already_called: false,
+    };
+
     fn no_steps(&self) -> bool {
         self.chain.is_empty()
     }
@@ -126,11 +142,20 @@ pub(crate) struct Snapshot {
 }
 
 impl Inner {
-    pub(crate) fn new(canceller: Option<CancelHook>) -> Arc<Inner> {
+    /// An unfired Deferred without a canceller.
+    pub(crate) fn new() -> Arc<Inner> {
+        Arc::new(Inner {
+            state: Mutex::new(State::EMPTY),
+            interrupt: AtomicBool::new(false),
+        })
+    }
+
+    /// An unfired Deferred with a canceller.
+    pub(crate) fn with_canceller(hook: CancelHook) -> Arc<Inner> {
         Arc::new(Inner {
             state: Mutex::new(State {
-                canceller,
-                ..State::default()
+                canceller: Some(hook),
+                ..State::EMPTY
             }),
             interrupt: AtomicBool::new(false),
         })
@@ -142,7 +167,7 @@ impl Inner {
             state: Mutex::new(State {
                 result: Some(outcome),
                 called: true,
-                ..State::default()
+                ..State::EMPTY
             }),
             interrupt: AtomicBool::new(false),
         })

@@ -175,7 +175,7 @@ impl<T: Send + 'static> Deferred<T> {
         reason = "a Deferred is born together with its firing handle"
     )]
     pub fn new() -> (Deferred<T>, Resolver<T>) {
-        let inner = Inner::new(None);
+        let inner = Inner::new();
         (Deferred::shared(Arc::clone(&inner)), Resolver::from_inner(inner))
     }
 
@@ -201,7 +201,7 @@ impl<T: Send + 'static> Deferred<T> {
         let hook = CancelHook::User(Box::new(move |inner: &Arc<Inner>| {
             canceller(&Resolver::from_inner(Arc::clone(inner)));
         }));
-        let inner = Inner::new(Some(hook));
+        let inner = Inner::with_canceller(hook);
         (Deferred::shared(Arc::clone(&inner)), Resolver::from_inner(inner))
     }
 

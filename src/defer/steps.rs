@@ -3,11 +3,12 @@
 //! The pending callback/errback pairs of a Deferred.
 //!
 //! Most Deferreds hold one step, and most of the rest a handful, and live briefly. So the
-//! first step is stored inline, and the others in a `VecDeque` whose buffer comes from, and
-//! goes back to, a small thread-local pool: allocating, growing and freeing a buffer for
-//! each chain would cost about as much as running the steps (and freeing fresh blocks next
-//! to the heap's top makes glibc consolidate its free lists, which showed up as 10% of the
-//! `deferred_chain` benchmark).
+//! first step is stored inline, and the others in a boxed `VecDeque` that comes from, and
+//! goes back to, a small thread-local pool together with its buffer: allocating, growing
+//! and freeing a buffer for each chain would cost about as much as running the steps (and
+//! freeing fresh blocks next to the heap's top makes glibc consolidate its free lists,
+//! which showed up as 10% of the `deferred_chain` benchmark). Boxing the queue keeps an
+//! empty `Chain` at two words, so a Deferred's state stays small to build and to drop.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -23,42 +24,59 @@ const POOL_MAX_CAPACITY: usize = 64;
 const INITIAL_CAPACITY: usize = 8;
 
 thread_local! {
-    static POOL: RefCell<Vec<VecDeque<StepFn>>> = const { RefCell::new(Vec::new()) };
+    #[allow(clippy::vec_box, reason = "the pool hands out whole boxed queues, see `Chain::rest`")]
+    static POOL: RefCell<Vec<Box<VecDeque<StepFn>>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Pending steps in running order: `first`, then `rest`.
-#[derive(Default)]
 pub(crate) struct Chain {
+    /// The next step to run; empty only when the whole chain is.
     first: Option<StepFn>,
-    rest: VecDeque<StepFn>,
+    /// The steps after `first`, in a pooled queue taken at the second push and given back
+    /// (emptied) when the chain is dropped.
+    #[allow(
+        clippy::box_collection,
+        reason = "one word instead of four keeps an empty chain cheap to build and to drop"
+    )]
+    rest: Option<Box<VecDeque<StepFn>>>,
 }
 
 impl Chain {
+    pub(crate) const EMPTY: Chain = Chain {
+        first: None,
+        rest: None,
+    };
+
     pub(crate) fn len(&self) -> usize {
-        usize::from(self.first.is_some()) + self.rest.len()
+        usize::from(self.first.is_some()) + self.rest.as_ref().map_or(0, |r| r.len())
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.first.is_none() && self.rest.is_empty()
+        // `first` is refilled from `rest` by `pop_front`, so it is empty only when both are.
+        self.first.is_none()
     }
 
     pub(crate) fn push(&mut self, step: StepFn) {
-        if self.is_empty() {
+        if self.first.is_none() {
             self.first = Some(step);
             return;
         }
-        if self.rest.capacity() == 0 {
-            self.rest = POOL
-                .try_with(|p| p.borrow_mut().pop())
-                .ok()
-                .flatten()
-                .unwrap_or_else(|| VecDeque::with_capacity(INITIAL_CAPACITY));
-        }
-        self.rest.push_back(step);
+        self.rest
+            .get_or_insert_with(|| {
+                POOL.try_with(|p| p.borrow_mut().pop())
+                    .ok()
+                    .flatten()
+                    .unwrap_or_else(|| Box::new(VecDeque::with_capacity(INITIAL_CAPACITY)))
+            })
+            .push_back(step);
     }
 
     pub(crate) fn pop_front(&mut self) -> Option<StepFn> {
-        self.first.take().or_else(|| self.rest.pop_front())
+        let step = self.first.take();
+        if let Some(rest) = &mut self.rest {
+            self.first = rest.pop_front();
+        }
+        step
     }
 
     /// Puts `front` (unrun steps of an earlier batch) before this chain's steps.
@@ -73,10 +91,18 @@ impl Chain {
     }
 }
 
+impl Default for Chain {
+    fn default() -> Self {
+        Chain::EMPTY
+    }
+}
+
 impl Drop for Chain {
     fn drop(&mut self) {
-        let rest = std::mem::take(&mut self.rest);
-        if !rest.is_empty() || rest.capacity() == 0 || rest.capacity() > POOL_MAX_CAPACITY {
+        let Some(rest) = self.rest.take() else {
+            return;
+        };
+        if !rest.is_empty() || rest.capacity() > POOL_MAX_CAPACITY {
             return;
         }
         let _ = POOL.try_with(|p| {
