@@ -53,6 +53,10 @@ impl Chain {
 
     pub(crate) fn is_empty(&self) -> bool {
         // `first` is refilled from `rest` by `pop_front`, so it is empty only when both are.
+        debug_assert!(
+            self.first.is_some() || self.rest.as_ref().is_none_or(|r| r.is_empty()),
+            "invariant: a chain with steps has its next one in `first`"
+        );
         self.first.is_none()
     }
 
