@@ -120,12 +120,13 @@ impl State {
         suppress_already_called: false,
     };
 
-    fn no_steps(&self) -> bool {
-        self.chain.is_empty()
-    }
-
     fn runnable(&self) -> bool {
         self.result.is_some() && !self.running && self.paused == 0 && self.waiting_on.is_none()
+    }
+
+    /// Fired, idle and with nothing left to run: the result is final.
+    fn settled(&self) -> bool {
+        self.runnable() && self.chain.is_empty()
     }
 }
 
@@ -137,7 +138,6 @@ pub(crate) struct Snapshot {
     pub(crate) waiting: bool,
     pub(crate) pending: usize,
     pub(crate) has_result: bool,
-    pub(crate) failed: bool,
     pub(crate) consumed: bool,
 }
 
@@ -207,7 +207,7 @@ impl Inner {
         st.result = Some(outcome);
         // Firing drops the canceller, as Twisted does, to break reference cycles.
         let canceller = st.canceller.take();
-        if st.runnable() && st.chain.is_empty() && st.chained_to.is_none() {
+        if st.settled() && st.chained_to.is_none() {
             // Nothing to run and nobody to hand the result to: the chain has settled
             // already. This is what the runner would do, without its lock rounds.
             let waker = st.waker.take();
@@ -311,7 +311,7 @@ impl Inner {
     /// Otherwise registers `waker` (when given) to be woken once it settles.
     pub(crate) fn take_settled(&self, waker: Option<&Waker>) -> Option<Outcome> {
         let mut st = self.lock();
-        if st.runnable() && st.no_steps() {
+        if st.settled() {
             st.consumed = true;
             return st.result.take();
         }
@@ -339,7 +339,6 @@ impl Inner {
             waiting: st.waiting_on.is_some(),
             pending: st.chain.len(),
             has_result: st.result.is_some(),
-            failed: matches!(st.result, Some(Err(_))),
             consumed: st.consumed,
         }
     }
@@ -416,7 +415,7 @@ fn run_locked(current: &Arc<Inner>, mut st: MutexGuard<'_, State>) -> Option<Arc
         let Some(step) = local.pop_front() else {
             // Pick up steps appended while this batch ran (re-entrant add_callback).
             let mut st = current.lock();
-            if st.no_steps() {
+            if st.chain.is_empty() {
                 return finish(st, result);
             }
             std::mem::swap(&mut local, &mut st.chain);
@@ -499,7 +498,7 @@ fn chain_to(current: &Arc<Inner>, inner: &Arc<Inner>) -> Option<Outcome> {
         )));
     }
     let mut ist = inner.lock();
-    if ist.runnable() && ist.no_steps() {
+    if ist.settled() {
         ist.consumed = true;
         return ist.result.take();
     }
