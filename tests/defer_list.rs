@@ -2,8 +2,9 @@
 //! the seed notebook's experiment 4, the flag combinations, ordering, cancellation and
 //! unhandled-error reporting.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
+use common::{cancel_counts, race_state};
+
 use std::thread;
 
 use tokio_twisted::defer::{
@@ -226,57 +227,29 @@ fn gather_empty_and_consume_errors() {
     assert!(logged.is_empty());
 }
 
-type Counted = (
-    Vec<Arc<AtomicUsize>>,
-    Vec<Deferred<i32>>,
-    Vec<tokio_twisted::defer::Resolver<i32>>,
-);
-
-/// Canceller-counting inputs for the race tests.
-fn counted(n: usize) -> Counted {
-    let mut counts = Vec::new();
-    let mut ds = Vec::new();
-    let mut rs = Vec::new();
-    for _ in 0..n {
-        let count = Arc::new(AtomicUsize::new(0));
-        let c = Arc::clone(&count);
-        let (d, r) = Deferred::with_canceller(move |_r| {
-            c.fetch_add(1, Ordering::SeqCst);
-        });
-        counts.push(count);
-        ds.push(d);
-        rs.push(r);
-    }
-    (counts, ds, rs)
-}
-
-fn loads(counts: &[Arc<AtomicUsize>]) -> Vec<usize> {
-    counts.iter().map(|c| c.load(Ordering::SeqCst)).collect()
-}
-
 /// An input that succeeded before the race was built wins, and every other input, before or
 /// after it, is cancelled once.
 #[test]
 fn race_with_an_already_fired_winner() {
-    let (counts, mut ds, _rs) = counted(3);
+    let (counts, mut ds, _rs) = race_state(3);
     ds[1] = succeed(7);
     let d = race(ds);
     assert_eq!(success_result_of(d), (1, 7));
-    assert_eq!(loads(&counts), [1, 0, 1]);
+    assert_eq!(cancel_counts(&counts), [1, 0, 1]);
 }
 
 /// Failures before the first success do not end the race; later results are ignored.
 #[test]
 fn race_failures_then_a_success() {
     let logged = LoggedErrors::capture();
-    let (counts, ds, rs) = counted(3);
+    let (counts, ds, rs) = race_state(3);
     let d = race(ds);
     rs[0].errback(Boom(0)).unwrap();
     assert_no_result(&d);
     rs[2].callback(2).unwrap();
     assert_eq!(success_result_of(d), (2, 2));
     assert_eq!(
-        loads(&counts),
+        cancel_counts(&counts),
         [0, 1, 0],
         "the failed input is not cancelled again"
     );
@@ -287,7 +260,7 @@ fn race_failures_then_a_success() {
 /// All failing, in any order: the `FailureGroup` lists them in input order.
 #[test]
 fn race_failure_group_in_input_order() {
-    let (_counts, ds, rs) = counted(3);
+    let (_counts, ds, rs) = race_state(3);
     let d = race(ds);
     for i in [2, 0, 1] {
         rs[i].errback(Boom(i)).unwrap();
@@ -306,11 +279,11 @@ fn race_failure_group_in_input_order() {
 /// `CancelledErrors`. A race of nothing never fires.
 #[test]
 fn race_cancel_and_empty() {
-    let (counts, ds, _rs) = counted(2);
+    let (counts, ds, _rs) = race_state(2);
     let d = race(ds);
     d.cancel();
     d.cancel();
-    assert_eq!(loads(&counts), [1, 1]);
+    assert_eq!(cancel_counts(&counts), [1, 1]);
     let f = failure_result_of(d);
     assert!(
         f.downcast_ref::<FailureGroup>()

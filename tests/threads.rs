@@ -6,7 +6,6 @@ mod common;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use std::thread::ThreadId;
 use std::time::Duration;
 
 use tokio_twisted::defer::{CancelledError, Deferred, fail, succeed};
@@ -14,8 +13,8 @@ use tokio_twisted::failure::{Failure, MessageError, PanicError};
 use tokio_twisted::reactor::{Event, Phase, Reactor, ReactorHandle, ReactorNotRunning, ReactorTime};
 use tokio_twisted::testing::LoggedErrors;
 use tokio_twisted::threads::{
-    CalledOnReactorThread, ThreadPool, ThreadPoolStopped, blocking_call_from_thread, call_multiple_in_thread,
-    defer_to_thread, defer_to_thread_pool,
+    CalledOnReactorThread, ThreadPool, ThreadPoolStopped, blocking_call_from_thread, defer_to_thread,
+    defer_to_thread_pool,
 };
 
 use common::reactor;
@@ -162,29 +161,6 @@ fn suggest_thread_pool_size_bounds_the_threads() {
     reactor.run().unwrap();
     assert_eq!(watcher.join().unwrap(), 2);
     assert_eq!(most.load(Ordering::SeqCst), 2);
-}
-
-#[test]
-fn call_multiple_in_thread_runs_in_order_on_one_thread() {
-    let reactor = reactor();
-    let seen = Arc::new(Mutex::new(Vec::<(usize, ThreadId)>::new()));
-    let mut calls: Vec<Box<dyn FnOnce() + Send>> = Vec::new();
-    for i in 0..10 {
-        let seen = Arc::clone(&seen);
-        calls.push(Box::new(move || {
-            seen.lock().unwrap().push((i, std::thread::current().id()));
-        }));
-    }
-    let handle = reactor.handle();
-    calls.push(Box::new(move || stop_on_reactor(&handle)));
-    call_multiple_in_thread(&reactor, calls).unwrap();
-    reactor.run().unwrap();
-    let seen = seen.lock().unwrap();
-    assert_eq!(
-        seen.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
-        (0..10).collect::<Vec<_>>()
-    );
-    assert!(seen.iter().all(|(_, t)| *t == seen[0].1));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -65,3 +65,37 @@ pub(crate) fn stop_call(reactor: &ReactorHandle) -> impl FnOnce() + Send + use<>
 pub(crate) fn secs(s: f64) -> Duration {
     Duration::from_secs_f64(s)
 }
+
+/// Inputs for the `race` tests (Twisted's `_setupRaceState`): Deferreds whose cancellers
+/// count how often they were called and do not fire them, their counters and resolvers.
+pub(crate) type RaceState = (
+    Vec<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
+    Vec<tokio_twisted::defer::Deferred<i32>>,
+    Vec<tokio_twisted::defer::Resolver<i32>>,
+);
+
+pub(crate) fn race_state(n: usize) -> RaceState {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let mut counts = Vec::new();
+    let mut ds = Vec::new();
+    let mut rs = Vec::new();
+    for _ in 0..n {
+        let count = Arc::new(AtomicUsize::new(0));
+        let c = Arc::clone(&count);
+        let (d, r) = tokio_twisted::defer::Deferred::with_canceller(move |_r| {
+            c.fetch_add(1, Ordering::SeqCst);
+        });
+        counts.push(count);
+        ds.push(d);
+        rs.push(r);
+    }
+    (counts, ds, rs)
+}
+
+/// How often each input's canceller ran.
+pub(crate) fn cancel_counts(counts: &[std::sync::Arc<std::sync::atomic::AtomicUsize>]) -> Vec<usize> {
+    counts
+        .iter()
+        .map(|c| c.load(std::sync::atomic::Ordering::SeqCst))
+        .collect()
+}

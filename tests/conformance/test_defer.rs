@@ -1602,30 +1602,7 @@ mod deferred_tests {
     }
 }
 
-/// Twisted's `_setupRaceState`: Deferreds whose cancellers count how often they were called
-/// (and do not fire them).
-type RaceState = (Vec<Arc<AtomicUsize>>, Vec<Deferred<i32>>, Vec<Resolver<i32>>);
-
-fn setup_race_state(n: usize) -> RaceState {
-    let mut counts = Vec::new();
-    let mut ds = Vec::new();
-    let mut rs = Vec::new();
-    for _ in 0..n {
-        let count = Arc::new(AtomicUsize::new(0));
-        let c = Arc::clone(&count);
-        let (d, r) = Deferred::with_canceller(move |_r| {
-            c.fetch_add(1, Ordering::SeqCst);
-        });
-        counts.push(count);
-        ds.push(d);
-        rs.push(r);
-    }
-    (counts, ds, rs)
-}
-
-fn counts(state: &[Arc<AtomicUsize>]) -> Vec<usize> {
-    state.iter().map(|c| c.load(Ordering::SeqCst)).collect()
-}
+use crate::common::{cancel_counts as counts, race_state as setup_race_state};
 
 mod race_tests {
     use super::*;
