@@ -1,15 +1,116 @@
-//! Helpers shared by the test binaries: reactors without signal handlers (on real or
-//! paused Tokio time) and a small log for the order in which callbacks run.
+//! Helpers shared by the test binaries: time limits, reactors without signal handlers (on
+//! real or paused Tokio time) and a small log for the order in which callbacks run.
+//!
+//! Every test that runs a reactor, waits on another thread or touches a socket runs its
+//! body under a time limit, so a regression (a lost wake-up, a stop that never comes) fails
+//! in seconds with a message instead of stalling the suite:
+//!
+//! ```text
+//! #[test]
+//! fn stops_from_a_thread() {
+//!     common::bounded("stops_from_a_thread", || {
+//!         let reactor = common::reactor();
+//!         // ...
+//!         reactor.run().unwrap();
+//!     });
+//! }
+//!
+//! #[tokio::test]
+//! async fn awaits_a_thread() {
+//!     common::within("awaits_a_thread", async { /* ... */ }).await;
+//! }
+//! ```
 //!
 //! Each test crate declares `mod common;` (the conformance binary with a `#[path]`), and
 //! each uses only some of these.
 
 #![allow(dead_code, reason = "each test binary uses only some of the helpers")]
 
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::sync::mpsc::{RecvTimeoutError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio_twisted::reactor::{Reactor, ReactorHandle, ReactorNotRunning};
+
+/// The time limit of one test: long enough for a loaded CI machine (the suite runs a few
+/// real-time timers of at most a couple of seconds), short enough that a hang is reported
+/// within the minute. `TEST_TIME_LIMIT_SECS` overrides it (for slow runners such as
+/// valgrind).
+pub(crate) fn limit() -> Duration {
+    let secs = std::env::var("TEST_TIME_LIMIT_SECS")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(30);
+    Duration::from_secs(secs)
+}
+
+/// Runs `body` on a thread of its own and waits for it at most [`limit()`]: a test body
+/// that hangs fails with a message naming `what` instead of stalling the suite. A panic in
+/// `body` (a failed assertion) is passed on unchanged; the value it returns is returned.
+///
+/// Build everything the body needs (the reactor, its runtime, `LoggedErrors` captures)
+/// inside it: they belong to the body's thread. A hung body's thread is left behind, and
+/// the test binary ends it when it exits.
+#[track_caller]
+pub(crate) fn bounded<R: Send + 'static>(what: &str, body: impl FnOnce() -> R + Send + 'static) -> R {
+    bounded_for(limit(), what, body)
+}
+
+/// [`bounded`] with an explicit limit, for tests that check the helper itself or need
+/// longer than the default.
+#[track_caller]
+pub(crate) fn bounded_for<R: Send + 'static>(
+    limit: Duration,
+    what: &str,
+    body: impl FnOnce() -> R + Send + 'static,
+) -> R {
+    let (tx, rx) = sync_channel(1);
+    let worker = std::thread::Builder::new()
+        .name(what.to_owned())
+        .spawn(move || {
+            // The receiver may be gone (the test already failed on the limit); nothing to do.
+            let _ = tx.send(catch_unwind(AssertUnwindSafe(body)));
+        })
+        .expect("spawn the test body's thread");
+    match rx.recv_timeout(limit) {
+        Ok(Ok(value)) => {
+            worker.join().expect("the body's thread ends after sending");
+            value
+        }
+        Ok(Err(panic)) => resume_unwind(panic),
+        Err(RecvTimeoutError::Timeout) => panic!(
+            "{what}: did not finish within {limit:?} and is presumed hung \
+             (a lost wake-up, or a stop that never came)"
+        ),
+        Err(RecvTimeoutError::Disconnected) => {
+            unreachable!("the body's thread sends before it ends")
+        }
+    }
+}
+
+/// Awaits `future` for at most [`limit()`] of Tokio time, failing the test with a message
+/// naming `what` if it does not finish: the async counterpart of [`bounded`], for
+/// `#[tokio::test]` bodies on real time.
+///
+/// Under paused time (`start_paused`), an idle runtime jumps straight to the limit, so a
+/// future that waits on another OS thread would fail at once: wrap such a test with
+/// [`bounded`] and build its runtime inside instead.
+pub(crate) fn within<F: std::future::Future>(
+    what: &str,
+    future: F,
+) -> impl std::future::Future<Output = F::Output> + use<F> {
+    let what = what.to_owned();
+    let limit = limit();
+    async move {
+        match tokio::time::timeout(limit, future).await {
+            Ok(value) => value,
+            Err(tokio::time::error::Elapsed { .. }) => {
+                panic!("{what}: did not finish within {limit:?} and is presumed hung")
+            }
+        }
+    }
+}
 
 /// A reactor on its own real-time runtime, leaving the process's signals alone.
 pub(crate) fn reactor() -> Reactor {
