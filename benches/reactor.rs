@@ -81,7 +81,7 @@ use std::time::{Duration, Instant};
 
 use tokio_twisted::defer::{Deferred, DeferredList};
 use tokio_twisted::failure::Failure;
-use tokio_twisted::reactor::{Reactor, ReactorHandle, ReactorTime};
+use tokio_twisted::reactor::{Reactor, ReactorHandle};
 use tokio_twisted::task::{Cooperator, SharedIter, defer_later};
 
 const IMPL: &str = "tokio-twisted";

@@ -40,7 +40,7 @@ use std::time::Duration;
 
 use tokio_twisted::defer::{Deferred, Resolver};
 use tokio_twisted::failure::Failure;
-use tokio_twisted::reactor::{Reactor, ReactorHandle, ReactorTime};
+use tokio_twisted::reactor::{Reactor, ReactorHandle};
 
 type AnyError = Box<dyn std::error::Error>;
 

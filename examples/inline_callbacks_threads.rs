@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use tokio_twisted::defer::Deferred;
 use tokio_twisted::failure::Failure;
-use tokio_twisted::reactor::{Reactor, ReactorHandle, ReactorTime};
+use tokio_twisted::reactor::{Reactor, ReactorHandle};
 use tokio_twisted::threads::defer_to_thread;
 
 /// `loadRemoteData`: blocking work that reports through a callback.

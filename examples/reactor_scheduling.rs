@@ -34,7 +34,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use tokio_twisted::failure::Failure;
-use tokio_twisted::reactor::{Reactor, ReactorHandle, ReactorTime, RunError};
+use tokio_twisted::reactor::{Reactor, ReactorHandle, RunError};
 use tokio_twisted::task::{LoopingCall, defer_later};
 
 type AnyError = Box<dyn std::error::Error>;

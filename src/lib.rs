@@ -58,6 +58,7 @@ pub mod reactor;
 pub mod task;
 pub mod testing;
 pub mod threads;
+pub mod time;
 
 // The README's code blocks run as doctests.
 #[doc = include_str!("../README.md")]

@@ -9,7 +9,6 @@ use std::time::Duration;
 use futures::FutureExt;
 use tokio_twisted::defer::{CancelledError, Deferred, DeferredList, fail, succeed};
 use tokio_twisted::failure::Failure;
-use tokio_twisted::reactor::ReactorTime;
 use tokio_twisted::task::Clock;
 use tokio_twisted::testing::{LoggedErrors, assert_no_result, failure_result_of, success_result_of};
 

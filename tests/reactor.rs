@@ -19,9 +19,7 @@ use std::time::Duration;
 
 use tokio_twisted::defer::{Deferred, DeferredList, fail, succeed};
 use tokio_twisted::failure::{Failure, MessageError, PanicError};
-use tokio_twisted::reactor::{
-    Event, ExitSignal, Phase, Reactor, ReactorHandle, ReactorNotRunning, ReactorTime, RunError,
-};
+use tokio_twisted::reactor::{Event, ExitSignal, Phase, Reactor, ReactorHandle, ReactorNotRunning, RunError};
 use tokio_twisted::task::{Exit, react, react_with};
 use tokio_twisted::testing::LoggedErrors;
 

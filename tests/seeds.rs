@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use tokio_twisted::defer::{Deferred, DeferredList, Resolver};
 use tokio_twisted::failure::Failure;
-use tokio_twisted::reactor::{ReactorHandle, ReactorNotRunning, ReactorTime, RunError};
+use tokio_twisted::reactor::{ReactorHandle, ReactorNotRunning, RunError};
 use tokio_twisted::task::{Clock, Cooperator, LoopingCall, SharedIter, defer_later};
 use tokio_twisted::testing::{assert_no_result, success_result_of};
 use tokio_twisted::threads::defer_to_thread;

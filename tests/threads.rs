@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tokio_twisted::defer::{CancelledError, Deferred, fail, succeed};
 use tokio_twisted::failure::{Failure, MessageError, PanicError};
-use tokio_twisted::reactor::{Event, Phase, Reactor, ReactorHandle, ReactorNotRunning, ReactorTime};
+use tokio_twisted::reactor::{Event, Phase, Reactor, ReactorHandle, ReactorNotRunning};
 use tokio_twisted::testing::LoggedErrors;
 use tokio_twisted::threads::{
     CalledOnReactorThread, ThreadPool, ThreadPoolStopped, blocking_call_from_thread, defer_to_thread,

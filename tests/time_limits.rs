@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use tokio_twisted::reactor::{Reactor, ReactorTime};
+use tokio_twisted::reactor::Reactor;
 use tokio_twisted::task::Clock;
 
 /// `call_later(Duration::MAX)` schedules a call that never comes due, and `reset`/`delay`
@@ -43,4 +43,22 @@ fn reactor_accepts_the_largest_delay() {
     reactor.run().unwrap();
     assert!(never.active());
     assert!(reactor.seconds() >= 5.0);
+}
+
+/// Advancing past the end of representable time saturates instead of panicking, and a call
+/// due "never" then runs, since time has reached it.
+#[test]
+fn clock_advance_saturates() {
+    let clock = Clock::new();
+    let ran = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = ran.clone();
+    clock.call_later(Duration::MAX, move || {
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+    });
+    clock.advance(Duration::from_secs(1));
+    clock.advance(Duration::MAX);
+    assert_eq!(clock.now(), Duration::MAX);
+    assert!(ran.load(std::sync::atomic::Ordering::SeqCst));
+    clock.advance(Duration::MAX);
+    assert_eq!(clock.now(), Duration::MAX);
 }

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::failure::Failure;
-use crate::reactor::ReactorTime;
+use crate::time::ReactorTime;
 
 use super::deferred::Deferred;
 use super::errors::{CancelledError, TimeoutError};

@@ -11,7 +11,7 @@ use super::errors::{ReactorNotRunning, UnknownTriggerError};
 use super::events::{self, Event, Phase, TriggerId, TriggerResult};
 use super::pool::{ThreadPool, ThreadPoolStopped};
 use super::shared::{Release, Shared};
-use super::time::{DelayedCall, ReactorTime, TimedFn};
+use crate::time::{DelayedCall, ReactorTime, Sealed, TimedFn};
 
 /// What [`ReactorHandle::exit_signal`] reports: the signal that stopped the reactor.
 ///
@@ -366,6 +366,54 @@ impl ReactorHandle {
         self.shared.thread_pool().adjust_max(size);
     }
 
+    /// The time since the reactor was built; [`ReactorTime::now`] without importing the
+    /// trait.
+    ///
+    /// ```
+    /// use tokio_twisted::reactor::Reactor;
+    ///
+    /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+    /// let before = reactor.now();
+    /// assert!(reactor.now() >= before);
+    /// ```
+    #[doc(alias = "rightNow")]
+    pub fn now(&self) -> Duration {
+        self.shared.now()
+    }
+
+    /// The reactor's time in seconds: Twisted's `seconds()`, [`ReactorTime::seconds`]
+    /// without importing the trait.
+    ///
+    /// ```
+    /// use tokio_twisted::reactor::Reactor;
+    ///
+    /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+    /// assert!(reactor.seconds() >= 0.0);
+    /// ```
+    pub fn seconds(&self) -> f64 {
+        self.now().as_secs_f64()
+    }
+
+    /// Schedules `f` to run on the reactor thread `delay` from now: Twisted's `callLater`,
+    /// [`ReactorTime::call_later`] without importing the trait.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tokio_twisted::reactor::Reactor;
+    ///
+    /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+    /// let handle = reactor.handle();
+    /// reactor.call_later(Duration::from_millis(1), move || handle.stop().unwrap());
+    /// reactor.run().unwrap();
+    /// ```
+    #[doc(alias = "callLater")]
+    pub fn call_later<F>(&self, delay: Duration, f: F) -> DelayedCall
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        self.shared.timers.schedule(delay, Box::new(f))
+    }
+
     /// The calls still scheduled, earliest first: Twisted's `getDelayedCalls`.
     ///
     /// ```
@@ -418,6 +466,8 @@ impl ReactorHandle {
         self.shared.unregister_blocked(ticket);
     }
 }
+
+impl Sealed for ReactorHandle {}
 
 impl ReactorTime for ReactorHandle {
     fn now(&self) -> Duration {

@@ -42,7 +42,6 @@ mod handle;
 pub(crate) mod pool;
 mod runner;
 mod shared;
-pub(crate) mod time;
 
 pub use errors::{
     ReactorAlreadyRunning, ReactorNotRestartable, ReactorNotRunning, RunError, UnknownTriggerError,
@@ -50,4 +49,5 @@ pub use errors::{
 pub use events::{Event, Phase, TriggerId, TriggerResult};
 pub use handle::{ExitSignal, ReactorHandle};
 pub use runner::{Reactor, ReactorBuilder};
-pub use time::{DelayedCall, DelayedCallError, ReactorTime, TimedFn};
+// Time lives in its own bottom layer; re-exported here, where Twisted's users look for it.
+pub use crate::time::{DelayedCall, DelayedCallError, ReactorTime, TimedFn};

@@ -21,7 +21,7 @@ use super::errors::{
 use super::events::{Event, Events, Phase, TriggerId, TriggerResult, run_logged};
 use super::handle::ExitSignal;
 use super::pool::ThreadPool;
-use super::time::TimerQueue;
+use crate::time::TimerQueue;
 
 /// Twisted's default maximum for the reactor's thread pool.
 const DEFAULT_POOL_SIZE: usize = 10;

@@ -7,8 +7,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::reactor::time::{TimedFn, TimerQueue};
-use crate::reactor::{DelayedCall, ReactorTime};
+use crate::time::{DelayedCall, ReactorTime, Sealed, TimedFn, TimerQueue};
 
 /// A clock that moves only when told to: Twisted's `task.Clock`.
 ///
@@ -24,7 +23,7 @@ use crate::reactor::{DelayedCall, ReactorTime};
 /// ```
 /// use std::sync::{Arc, Mutex};
 /// use std::time::Duration;
-/// use tokio_twisted::{reactor::ReactorTime, task::Clock};
+/// use tokio_twisted::task::Clock;
 ///
 /// let clock = Clock::new();
 /// let fired = Arc::new(Mutex::new(false));
@@ -46,7 +45,7 @@ impl Clock {
     /// A clock at time zero with nothing scheduled.
     ///
     /// ```
-    /// use tokio_twisted::{reactor::ReactorTime, task::Clock};
+    /// use tokio_twisted::task::Clock;
     /// assert_eq!(Clock::new().seconds(), 0.0);
     /// ```
     pub fn new() -> Self {
@@ -57,11 +56,11 @@ impl Clock {
     }
 
     /// Moves time forward by `amount` and runs every call that is due: Twisted's
-    /// `advance`.
+    /// `advance`. Time saturates at `Duration::MAX` instead of overflowing.
     ///
     /// ```
     /// use std::time::Duration;
-    /// use tokio_twisted::{reactor::ReactorTime, task::Clock};
+    /// use tokio_twisted::task::Clock;
     ///
     /// let clock = Clock::new();
     /// let call = clock.call_later(Duration::from_secs(1), || {});
@@ -72,7 +71,9 @@ impl Clock {
     pub fn advance(&self, amount: Duration) {
         let now = {
             let mut now = lock(&self.now);
-            *now += amount;
+            // Time stops at the end of representable time rather than overflowing, as
+            // `call_later` saturates a delay.
+            *now = now.saturating_add(amount);
             *now
         };
         while let Some(f) = self.queue.pop_due(now) {
@@ -80,11 +81,69 @@ impl Clock {
         }
     }
 
+    /// The current time, as a duration since the clock's creation (zero until advanced);
+    /// [`ReactorTime::now`] without importing the trait.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tokio_twisted::task::Clock;
+    ///
+    /// let clock = Clock::new();
+    /// clock.advance(Duration::from_secs(2));
+    /// assert_eq!(clock.now(), Duration::from_secs(2));
+    /// ```
+    #[doc(alias = "rightNow")]
+    pub fn now(&self) -> Duration {
+        self.queue.now()
+    }
+
+    /// The current time in seconds: Twisted's `seconds()`, [`ReactorTime::seconds`] without
+    /// importing the trait.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tokio_twisted::task::Clock;
+    ///
+    /// let clock = Clock::new();
+    /// clock.advance(Duration::from_millis(250));
+    /// assert_eq!(clock.seconds(), 0.25);
+    /// ```
+    pub fn seconds(&self) -> f64 {
+        self.now().as_secs_f64()
+    }
+
+    /// Schedules `f` to run `delay` from now: Twisted's `callLater`,
+    /// [`ReactorTime::call_later`] without importing the trait. It runs when an
+    /// [`advance`](Self::advance) reaches its time, after the calls due earlier or
+    /// scheduled before it for the same time.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use tokio_twisted::task::Clock;
+    ///
+    /// let clock = Clock::new();
+    /// let ran = Arc::new(AtomicBool::new(false));
+    /// let flag = ran.clone();
+    /// let call = clock.call_later(Duration::from_secs(3), move || flag.store(true, Ordering::SeqCst));
+    /// assert_eq!(call.time(), Duration::from_secs(3));
+    /// clock.advance(Duration::from_secs(3));
+    /// assert!(ran.load(Ordering::SeqCst));
+    /// ```
+    #[doc(alias = "callLater")]
+    pub fn call_later<F>(&self, delay: Duration, f: F) -> DelayedCall
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        self.queue.schedule(delay, Box::new(f))
+    }
+
     /// Advances by each amount in turn: Twisted's `pump`.
     ///
     /// ```
     /// use std::time::Duration;
-    /// use tokio_twisted::{reactor::ReactorTime, task::Clock};
+    /// use tokio_twisted::task::Clock;
     ///
     /// let clock = Clock::new();
     /// clock.pump([Duration::from_secs(1); 3]);
@@ -100,7 +159,7 @@ impl Clock {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use tokio_twisted::{reactor::ReactorTime, task::Clock};
+    /// use tokio_twisted::task::Clock;
     ///
     /// let clock = Clock::new();
     /// clock.call_later(Duration::from_secs(2), || {});
@@ -119,6 +178,8 @@ impl Default for Clock {
         Clock::new()
     }
 }
+
+impl Sealed for Clock {}
 
 impl ReactorTime for Clock {
     fn now(&self) -> Duration {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::defer::{Deferred, Resolver, fail, succeed};
 use crate::failure::Failure;
-use crate::reactor::{DelayedCall, ReactorTime};
+use crate::time::{DelayedCall, ReactorTime};
 
 use super::scheduler_error::{
     NotPaused, SchedulerError, SchedulerStopped, TaskDone, TaskFailed, TaskStopped,

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::defer::{Deferred, IntoOutcome};
-use crate::reactor::{DelayedCall, ReactorTime};
+use crate::time::{DelayedCall, ReactorTime};
 
 /// Calls `f` after `delay` on `clock` and fires the returned Deferred with what it
 /// returns: Twisted's `task.deferLater`.

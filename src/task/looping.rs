@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::defer::{Deferred, IntoOutcome, Resolver, fail, maybe_deferred};
 use crate::failure::Failure;
-use crate::reactor::{DelayedCall, ReactorTime};
+use crate::time::{DelayedCall, ReactorTime};
 
 /// Why a [`LoopingCall`] refused to start, stop or reset (Twisted asserts or raises
 /// `ValueError` instead).
@@ -65,7 +65,6 @@ pub enum LoopingCallError {
 /// use std::sync::{Arc, Mutex};
 /// use std::time::Duration;
 /// use tokio_twisted::failure::Failure;
-/// use tokio_twisted::reactor::ReactorTime;
 /// use tokio_twisted::task::{Clock, LoopingCall};
 /// use tokio_twisted::testing::{failure_result_of, success_result_of};
 ///

@@ -2,7 +2,7 @@
 
 //! Scheduling helpers: Twisted's `twisted.internet.task`.
 //!
-//! Everything here schedules on a [`ReactorTime`](crate::reactor::ReactorTime): the
+//! Everything here schedules on a [`ReactorTime`](crate::time::ReactorTime): the
 //! reactor's handle in production, a [`Clock`] in tests, so every time-based behaviour can
 //! be tested without sleeping.
 //!

@@ -48,7 +48,6 @@ pub struct Exit(pub u8);
 /// use std::process::ExitCode;
 /// use std::time::Duration;
 /// use tokio_twisted::defer::Deferred;
-/// use tokio_twisted::reactor::ReactorTime;
 /// use tokio_twisted::task::react;
 ///
 /// fn main() -> ExitCode {

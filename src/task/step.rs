@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::defer::Deferred;
 use crate::failure::Failure;
-use crate::reactor::ReactorTime;
+use crate::time::ReactorTime;
 
 #[cfg(doc)]
 use super::Cooperator;

@@ -19,7 +19,7 @@
 
 use std::time::Duration;
 
-use tokio_twisted::reactor::{ExitSignal, Reactor, ReactorTime};
+use tokio_twisted::reactor::{ExitSignal, Reactor};
 use tokio_twisted::task::Clock;
 
 fn calls_at_zero_and_one() -> (

@@ -22,7 +22,6 @@ use std::sync::{Arc, Mutex};
 
 use tokio_twisted::defer::{Deferred, DeferredList, Resolver, fail};
 use tokio_twisted::failure::Failure;
-use tokio_twisted::reactor::ReactorTime;
 use tokio_twisted::task::{
     Clock, CooperativeTask, Cooperator, NotPaused, SchedulerError, SchedulerStopped, Step, TaskStopped,
     TimeSlice,

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_twisted::defer::Deferred;
-use tokio_twisted::reactor::{Event, ExitSignal, Phase, Reactor, ReactorNotRunning, ReactorTime, RunError};
+use tokio_twisted::reactor::{Event, ExitSignal, Phase, Reactor, ReactorNotRunning, RunError};
 
 use crate::common::{items, log, push, reactor, stopper};
 

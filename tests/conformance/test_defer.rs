@@ -98,7 +98,6 @@ use tokio_twisted::defer::{
     Outcome, Resolver, fail, gather_results, maybe_deferred, race, succeed,
 };
 use tokio_twisted::failure::{Failure, PanicError};
-use tokio_twisted::reactor::ReactorTime;
 use tokio_twisted::task::Clock;
 use tokio_twisted::testing::{LoggedErrors, assert_no_result, failure_result_of, success_result_of};
 

@@ -29,8 +29,7 @@ use std::time::Duration;
 use tokio_twisted::defer::Deferred;
 use tokio_twisted::failure::{Failure, MessageError};
 use tokio_twisted::reactor::{
-    DelayedCall, DelayedCallError, Event, Phase, Reactor, ReactorHandle, ReactorTime, TriggerId,
-    UnknownTriggerError,
+    DelayedCall, DelayedCallError, Event, Phase, Reactor, ReactorHandle, TriggerId, UnknownTriggerError,
 };
 use tokio_twisted::testing::LoggedErrors;
 

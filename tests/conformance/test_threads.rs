@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use tokio_twisted::defer::{Deferred, DeferredList, fail, succeed};
 use tokio_twisted::failure::{Failure, MessageError};
-use tokio_twisted::reactor::{Reactor, ReactorHandle, ReactorTime};
+use tokio_twisted::reactor::{Reactor, ReactorHandle};
 use tokio_twisted::threads::{
     ThreadPool, blocking_call_from_thread, call_multiple_in_thread, defer_to_thread, defer_to_thread_pool,
 };
