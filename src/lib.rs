@@ -8,6 +8,9 @@
 //!   task can await. [`Deferred::from_future`](defer::Deferred::from_future) is
 //!   `ensureDeferred`: async code is `inlineCallbacks`.
 //! - [`failure::Failure`]: the one type-erased error that flows down errback chains.
+//! - [`time`]: time as a trait ([`time::ReactorTime`], Twisted's `IReactorTime`) and the
+//!   [`time::DelayedCall`] handle, the bottom layer that the reactor, [`task`] and Deferred
+//!   timeouts schedule on.
 //! - [`testing`]: helpers for deterministic tests (`success_result_of`, captured unhandled
 //!   errors).
 //!

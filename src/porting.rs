@@ -7,6 +7,7 @@
 //! Each section below is kept beside the module it describes, under `src/porting/`.
 #![doc = include_str!("porting/failure.md")]
 #![doc = include_str!("porting/defer.md")]
+#![doc = include_str!("porting/time.md")]
 #![doc = include_str!("porting/task.md")]
 #![doc = include_str!("porting/reactor.md")]
 #![doc = include_str!("porting/threads.md")]
