@@ -53,6 +53,7 @@
 #![forbid(unsafe_code)]
 
 pub mod defer;
+pub mod endpoints;
 pub mod failure;
 mod lock;
 mod log;

@@ -11,5 +11,6 @@
 #![doc = include_str!("porting/task.md")]
 #![doc = include_str!("porting/reactor.md")]
 #![doc = include_str!("porting/threads.md")]
+#![doc = include_str!("porting/endpoints.md")]
 #![doc = include_str!("porting/testing.md")]
 #![doc = include_str!("porting/not_implemented.md")]

@@ -9,6 +9,7 @@ mod test_cooperator;
 mod test_core;
 mod test_defer;
 mod test_defer_primitives;
+mod test_endpoints;
 mod test_failure;
 mod test_internet;
 mod test_task;
