@@ -52,6 +52,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod basic;
 pub mod defer;
 pub mod endpoints;
 pub mod failure;

@@ -1,0 +1,49 @@
+//! Framing: Twisted's `twisted.protocols.basic`, as sans-I/O codecs and protocol adapters.
+//!
+//! Bytes arrive from the network in arbitrary chunks; a framer turns them into messages.
+//! This module has Twisted's framers with Twisted's exact rules:
+//!
+//! | format | codec | Twisted class |
+//! |---|---|---|
+//! | lines, with a raw mode | [`LineCodec`] | `LineReceiver` |
+//! | lines only | [`LineOnlyCodec`] | `LineOnlyReceiver` |
+//! | netstrings (`5:hello,`) | [`NetstringCodec`] | `NetstringReceiver` |
+//! | big-endian length prefixes | [`IntNCodec`] with [`LengthPrefix`] | `Int32StringReceiver`, `Int16StringReceiver`, `Int8StringReceiver` |
+//!
+//! Each codec is a state machine over a [`bytes::BytesMut`] that never looks at a byte twice
+//! (a megabyte line arriving one byte at a time costs a megabyte of work, not a terabyte),
+//! checks every limit before it allocates, and implements tokio-util's
+//! [`Decoder`](tokio_util::codec::Decoder) and [`Encoder`](tokio_util::codec::Encoder), so a
+//! Tokio program can frame a `TcpStream` with `tokio_util::codec::Framed` and Twisted's rules.
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use tokio_twisted::basic::NetstringCodec;
+//! use tokio_util::codec::Decoder;
+//!
+//! let mut codec = NetstringCodec::new();
+//! let mut buf = BytesMut::new();
+//! let mut strings = Vec::new();
+//! for chunk in [&b"5:hel"[..], b"lo,3:", b"abc,"] {
+//!     buf.extend_from_slice(chunk);
+//!     while let Some(s) = codec.decode(&mut buf).unwrap() {
+//!         strings.push(s);
+//!     }
+//! }
+//! assert_eq!(strings, ["hello", "abc"]);
+//! ```
+
+mod errors;
+mod intn_codec;
+mod line_codec;
+mod line_only_codec;
+mod netstring_codec;
+
+pub use errors::{
+    EmptyDelimiterError, IntNCodecError, LengthLimitExceeded, LineCodecError, LineLengthExceeded,
+    NetstringCodecError, NetstringParseError, StringTooLongError,
+};
+pub use intn_codec::{IntNCodec, LengthPrefix};
+pub use line_codec::{Delimiter, LineCodec};
+pub use line_only_codec::LineOnlyCodec;
+pub use netstring_codec::NetstringCodec;
