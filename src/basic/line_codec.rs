@@ -129,6 +129,7 @@ impl DelimiterFinder {
         }
     }
 
+    #[allow(dead_code, reason = "used by the protocol adapters, landing next")]
     pub(crate) fn rfind(&self, haystack: &[u8]) -> Option<usize> {
         match &self.finder {
             Some(_) => memmem::rfind(haystack, self.delimiter.as_bytes()),
@@ -167,7 +168,11 @@ pub(crate) struct LineScanner {
 
 impl LineScanner {
     pub(crate) fn new(delimiter: Delimiter, max_length: usize) -> Self {
-        LineScanner { finder: DelimiterFinder::new(delimiter), max_length, next_index: 0 }
+        LineScanner {
+            finder: DelimiterFinder::new(delimiter),
+            max_length,
+            next_index: 0,
+        }
     }
 
     pub(crate) fn delimiter(&self) -> &Delimiter {
@@ -195,14 +200,15 @@ impl LineScanner {
 
     /// The next line (without its delimiter), `None` when more bytes are needed, or the whole
     /// buffer as a [`LineLengthExceeded`] when the line is too long.
-    pub(crate) fn next_line(
-        &mut self,
-        buf: &mut BytesMut,
-    ) -> Result<Option<Bytes>, LineLengthExceeded> {
+    pub(crate) fn next_line(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, LineLengthExceeded> {
         let dlen = self.finder.len();
         let limit = self.max_length.saturating_add(dlen);
         let window_end = buf.len().min(limit);
-        let start = if self.next_index > window_end { 0 } else { self.next_index };
+        let start = if self.next_index > window_end {
+            0
+        } else {
+            self.next_index
+        };
         if let Some(offset) = self.finder.find(&buf[start..window_end]) {
             self.next_index = 0;
             let line = buf.split_to(start + offset).freeze();
@@ -211,7 +217,10 @@ impl LineScanner {
         }
         if buf.len() >= limit {
             self.next_index = 0;
-            return Err(LineLengthExceeded { data: buf.split().freeze(), max_length: self.max_length });
+            return Err(LineLengthExceeded {
+                data: buf.split().freeze(),
+                max_length: self.max_length,
+            });
         }
         // A delimiter may still begin in the last dlen - 1 bytes.
         self.next_index = window_end.saturating_sub(dlen - 1);
@@ -409,6 +418,7 @@ impl LineCodec {
         self.raw_mode
     }
 
+    #[allow(dead_code, reason = "used by the protocol adapters, landing next")]
     /// The scanner that finds lines, for the receivers built on this codec.
     pub(crate) fn scanner_mut(&mut self) -> &mut LineScanner {
         &mut self.scanner
@@ -503,7 +513,10 @@ mod tests {
         buf.extend_from_slice(b"\n");
         assert_eq!(s.next_line(&mut buf).unwrap().unwrap(), "xxxx");
         let mut buf = BytesMut::from(&b"xxxxx\r"[..]);
-        assert!(s.next_line(&mut buf).is_err(), "6 bytes with no delimiter: too long");
+        assert!(
+            s.next_line(&mut buf).is_err(),
+            "6 bytes with no delimiter: too long"
+        );
     }
 
     #[test]

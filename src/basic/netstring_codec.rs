@@ -78,7 +78,10 @@ impl NetstringCodec {
     /// assert_eq!(tokio_twisted::basic::NetstringCodec::new().max_length(), 99_999);
     /// ```
     pub fn new() -> Self {
-        NetstringCodec { max_length: DEFAULT_NETSTRING_MAX_LENGTH, state: START }
+        NetstringCodec {
+            max_length: DEFAULT_NETSTRING_MAX_LENGTH,
+            state: START,
+        }
     }
 
     /// The same codec with another maximum length (`MAX_LENGTH`).
@@ -135,14 +138,14 @@ impl NetstringCodec {
     }
 
     /// The next netstring's data, `None` when more bytes are needed, or the parse error.
-    pub(crate) fn next_string(
-        &mut self,
-        buf: &mut BytesMut,
-    ) -> Result<Option<Bytes>, NetstringParseError> {
+    pub(crate) fn next_string(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, NetstringParseError> {
         loop {
             match self.state {
                 State::Broken(e) => return Err(e),
-                State::Length { mut value, mut digits } => {
+                State::Length {
+                    mut value,
+                    mut digits,
+                } => {
                     let mut consumed = 0;
                     let mut next = None;
                     for &byte in buf.iter() {
@@ -252,7 +255,10 @@ pub(crate) fn encode_netstring(data: &[u8], dst: &mut BytesMut) {
 
 /// The decimal digits of `n`, without allocating.
 fn itoa_buf(mut n: usize) -> DigitBuf {
-    let mut out = DigitBuf { bytes: [0; 20], start: 20 };
+    let mut out = DigitBuf {
+        bytes: [0; 20],
+        start: 20,
+    };
     loop {
         out.start -= 1;
         out.bytes[out.start] = b'0' + (n % 10) as u8;
@@ -297,10 +303,22 @@ mod tests {
 
     #[test]
     fn twisted_table() {
-        assert_eq!(parse(99_999, &[b"3:abc,0:,"]), (vec![Bytes::from("abc"), Bytes::new()], None));
-        assert_eq!(parse(99_999, &[b"03:abc,"]).1, Some(NetstringParseError::MissingLength));
-        assert_eq!(parse(99_999, &[b"3:abcd"]).1, Some(NetstringParseError::MissingComma));
-        assert_eq!(parse(99_999, &[b"x:"]).1, Some(NetstringParseError::MissingLength));
+        assert_eq!(
+            parse(99_999, &[b"3:abc,0:,"]),
+            (vec![Bytes::from("abc"), Bytes::new()], None)
+        );
+        assert_eq!(
+            parse(99_999, &[b"03:abc,"]).1,
+            Some(NetstringParseError::MissingLength)
+        );
+        assert_eq!(
+            parse(99_999, &[b"3:abcd"]).1,
+            Some(NetstringParseError::MissingComma)
+        );
+        assert_eq!(
+            parse(99_999, &[b"x:"]).1,
+            Some(NetstringParseError::MissingLength)
+        );
         assert_eq!(
             parse(99_999, &[b"100000:"]).1,
             Some(NetstringParseError::TooLong { max_length: 99_999 })
@@ -311,14 +329,20 @@ mod tests {
 
     #[test]
     fn partial_length_over_the_limit_fails_early() {
-        assert_eq!(parse(50, &[b"51"]).1, Some(NetstringParseError::TooLong { max_length: 50 }));
+        assert_eq!(
+            parse(50, &[b"51"]).1,
+            Some(NetstringParseError::TooLong { max_length: 50 })
+        );
         assert_eq!(parse(50, &[b"5", b"0"]), (vec![], None));
     }
 
     #[test]
     fn huge_lengths_do_not_overflow() {
         let digits = b"99999999999999999999999999999999999999";
-        assert!(matches!(parse(usize::MAX, &[digits]).1, Some(NetstringParseError::TooLong { .. })));
+        assert!(matches!(
+            parse(usize::MAX, &[digits]).1,
+            Some(NetstringParseError::TooLong { .. })
+        ));
     }
 
     #[test]
@@ -327,7 +351,10 @@ mod tests {
         let mut buf = BytesMut::from(&b"x"[..]);
         assert!(codec.next_string(&mut buf).is_err());
         let mut buf = BytesMut::from(&b"1:a,"[..]);
-        assert_eq!(codec.next_string(&mut buf), Err(NetstringParseError::MissingLength));
+        assert_eq!(
+            codec.next_string(&mut buf),
+            Err(NetstringParseError::MissingLength)
+        );
     }
 
     #[test]
