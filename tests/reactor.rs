@@ -869,3 +869,265 @@ fn react_async_main_with_tokio_timers() {
     assert_eq!(code, ExitCode::from(7));
     assert!((3.0..3.02).contains(&reactor.seconds()), "{}", reactor.seconds());
 }
+
+// ---------------------------------------------------------------------------------------
+// The reactor's seat for tasks: spawn, spawn_local, TaskHandle, shutdown.
+
+/// Runs `f` (which builds and runs its own reactor) on a thread of its own, and fails the
+/// test with a message if it has not finished within `limit`.
+fn within<R: Send + 'static>(limit: Duration, f: impl FnOnce() -> R + Send + 'static) -> R {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(r) => r,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("the test did not finish within {limit:?}: a reactor or task hangs")
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => match thread.join() {
+            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(()) => unreachable!("the thread ended without sending"),
+        },
+    }
+}
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+/// A task spawned from another thread before `run()` starts when the reactor runs, on the
+/// reactor thread, and its handle yields its output.
+#[test]
+fn spawn_from_another_thread_before_run_starts_with_the_reactor() {
+    within(LIMIT, || {
+        let reactor = paused_reactor();
+        let handle = reactor.handle();
+        let reactor_thread = std::thread::current().id();
+        let task = std::thread::spawn(move || {
+            handle
+                .spawn(async move {
+                    tokio::time::sleep(Duration::from_secs(3)).await;
+                    std::thread::current().id()
+                })
+                .unwrap()
+        })
+        .join()
+        .unwrap();
+        assert!(!task.is_finished());
+        let seen = log();
+        let record = Arc::clone(&seen);
+        let stopper = reactor.handle();
+        reactor
+            .spawn(async move {
+                let ran_on = task.await.unwrap();
+                record.lock().unwrap().push(ran_on);
+                stopper.stop()
+            })
+            .unwrap();
+        reactor.run().unwrap();
+        assert_eq!(items(&seen), [reactor_thread]);
+        assert!(reactor.seconds() >= 3.0);
+    });
+}
+
+/// `spawn_local` on a handle works on the reactor thread (before `run()` too) and is refused
+/// elsewhere with a typed error.
+#[test]
+fn spawn_local_runs_on_the_reactor_thread_only() {
+    within(LIMIT, || {
+        let reactor = reactor();
+        let handle = reactor.handle();
+        let not_send = std::rc::Rc::new(7);
+        let stopper = handle.clone();
+        let task = handle
+            .spawn_local(async move {
+                let _ = stopper.stop();
+                *not_send
+            })
+            .unwrap();
+        let elsewhere = handle.clone();
+        let refused = std::thread::spawn(move || elsewhere.spawn_local(async {}).err())
+            .join()
+            .unwrap();
+        assert_eq!(refused, Some(tokio_twisted::reactor::SpawnLocalError::NotReactorThread));
+        let d = task.into_deferred();
+        reactor.run().unwrap();
+        assert_eq!(d.result().unwrap().unwrap(), 7);
+    });
+}
+
+/// A panic in a task becomes the handle's Failure, holding the panic; the reactor carries
+/// on.
+#[test]
+fn a_panicking_task_gives_a_failure() {
+    within(LIMIT, || {
+        let reactor = reactor();
+        let task = reactor
+            .spawn(async {
+                panic!("task blew up");
+            })
+            .unwrap();
+        let d = task.into_deferred();
+        let stopper = reactor.handle();
+        let d = d.add_both(move |r: Result<(), Failure>| {
+            stopper.stop()?;
+            Ok::<_, Failure>(r)
+        });
+        reactor.run().unwrap();
+        let failure = d.result().unwrap().unwrap().unwrap_err();
+        assert!(failure.check::<PanicError>());
+        assert_eq!(failure.error_message(), "panicked: task blew up");
+    });
+}
+
+/// Cancelling a task drops the future at its await (its locals' Drop runs) and its output
+/// is CancelledError; cancelling the Deferred from `into_deferred` cancels the task too.
+#[test]
+fn cancelling_a_task_drops_it_at_its_await() {
+    within(LIMIT, || {
+        let reactor = paused_reactor();
+        let dropped = log();
+        let guard = DropLog(Arc::clone(&dropped), "handle-cancelled");
+        let t1 = reactor
+            .spawn(async move {
+                let _guard = guard;
+                std::future::pending::<()>().await;
+            })
+            .unwrap();
+        let guard = DropLog(Arc::clone(&dropped), "deferred-cancelled");
+        let d2 = reactor
+            .spawn(async move {
+                let _guard = guard;
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+            })
+            .unwrap()
+            .into_deferred();
+        let handle = reactor.handle();
+        let seen = log();
+        let record = Arc::clone(&seen);
+        reactor
+            .spawn(async move {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                t1.cancel();
+                d2.cancel();
+                let out = t1.await;
+                record
+                    .lock()
+                    .unwrap()
+                    .push(out.unwrap_err().check::<tokio_twisted::defer::CancelledError>());
+                let failure = d2.await.unwrap_err();
+                record
+                    .lock()
+                    .unwrap()
+                    .push(failure.check::<tokio_twisted::defer::CancelledError>());
+                // Let the cancelled task be dropped before stopping.
+                tokio::task::yield_now().await;
+                handle.stop()
+            })
+            .unwrap();
+        reactor.run().unwrap();
+        assert_eq!(items(&seen), [true, true]);
+        let mut dropped = items(&dropped);
+        dropped.sort_unstable();
+        assert_eq!(dropped, ["deferred-cancelled", "handle-cancelled"]);
+        // Nothing was left to cancel at shutdown, and the reactor did not wait an hour.
+        assert!(reactor.seconds() < 3600.0);
+    });
+}
+
+/// Appends its name to a log when dropped: a task's cleanup.
+struct DropLog(common::Log<&'static str>, &'static str);
+
+impl Drop for DropLog {
+    fn drop(&mut self) {
+        self.0.lock().unwrap().push(self.1);
+    }
+}
+
+/// Shutdown cancels every tracked task in its *during* phase, after the *before* triggers
+/// and before the *after* triggers, so each task's cleanup has run when `run()` returns.
+#[test]
+fn shutdown_cancels_tracked_tasks_during_shutdown() {
+    within(LIMIT, || {
+        let reactor = paused_reactor();
+        let events = log();
+        for (phase, name) in [
+            (Phase::Before, "before"),
+            (Phase::During, "during"),
+            (Phase::After, "after"),
+        ] {
+            reactor.add_system_event_trigger(phase, Event::Shutdown, push(&events, name));
+        }
+        let mut tasks = Vec::new();
+        for name in ["send task", "local task"] {
+            let guard = DropLog(Arc::clone(&events), name);
+            let fut = async move {
+                let _guard = guard;
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+            };
+            if name == "send task" {
+                tasks.push(reactor.spawn(fut).unwrap());
+            } else {
+                tasks.push(reactor.spawn_local(fut).unwrap());
+            }
+        }
+        let stopper = reactor.handle();
+        reactor.call_later(Duration::from_secs(1), move || {
+            stopper.stop().unwrap();
+        });
+        reactor.run().unwrap();
+        let order = items(&events);
+        assert_eq!(order.first(), Some(&"before"));
+        assert_eq!(order.last(), Some(&"after"));
+        assert!(order.contains(&"send task") && order.contains(&"local task"), "{order:?}");
+        assert!(reactor.seconds() < 3600.0);
+        for task in tasks {
+            assert!(task.is_finished());
+        }
+        // Afterwards the seat is closed.
+        assert_eq!(reactor.handle().spawn(async {}).err(), Some(ReactorNotRunning));
+        assert!(reactor.spawn_local(async {}).is_err());
+    });
+}
+
+/// A `Deferred::from_future` created on the reactor thread before `run()` runs inside the
+/// reactor's runtime: its Tokio timer works, and fires once the reactor runs.
+#[test]
+fn from_future_before_run_uses_the_reactor_runtime() {
+    within(LIMIT, || {
+        let reactor = paused_reactor();
+        let handle = reactor.handle();
+        let d = Deferred::from_future(async move {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            handle.stop()?;
+            Ok::<_, Failure>("slept")
+        });
+        assert!(!d.called());
+        reactor.run().unwrap();
+        assert_eq!(d.result().unwrap().unwrap(), "slept");
+        assert!(reactor.seconds() >= 2.0);
+    });
+}
+
+/// `ReactorHandle::current()` finds the reactor from code running on its thread, and
+/// nothing on another thread.
+#[test]
+fn current_handle_on_the_reactor_thread() {
+    within(LIMIT, || {
+        let reactor = reactor();
+        let id_seen = log();
+        let record = Arc::clone(&id_seen);
+        reactor
+            .spawn(async move {
+                let me = ReactorHandle::current().expect("on the reactor thread");
+                record.lock().unwrap().push(me.is_reactor_thread());
+                let elsewhere = std::thread::spawn(|| ReactorHandle::current().is_none())
+                    .join()
+                    .unwrap();
+                record.lock().unwrap().push(elsewhere);
+                me.stop()
+            })
+            .unwrap();
+        reactor.run().unwrap();
+        assert_eq!(items(&id_seen), [true, true]);
+    });
+}

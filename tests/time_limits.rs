@@ -36,10 +36,12 @@ fn reactor_accepts_the_largest_delay() {
     let never = reactor.call_later(Duration::MAX, || panic!("must never run"));
     let handle = reactor.handle();
     // The never-due call is the earliest timer while the reactor waits for this task.
-    reactor.spawn_local(async move {
-        tokio::time::sleep(Duration::from_secs(5)).await;
-        handle.stop().unwrap();
-    });
+    reactor
+        .spawn_local(async move {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            handle.stop().unwrap();
+        })
+        .unwrap();
     reactor.run().unwrap();
     assert!(never.active());
     assert!(reactor.seconds() >= 5.0);

@@ -30,6 +30,37 @@ use super::resolver::Resolver;
 thread_local! {
     /// The Deferreds found pending during the poll of the innermost driver on this thread.
     static AWAITING: RefCell<Option<Vec<Weak<Inner>>>> = const { RefCell::new(None) };
+
+    /// The Tokio runtime async code polled on this thread runs in when the thread is not
+    /// inside a runtime already: a reactor's, set on the thread that owns it (with the
+    /// reactor's id), so that a `from_future` created before `run()` can use Tokio timers
+    /// and sockets.
+    static HOME_RUNTIME: RefCell<Option<(u64, tokio::runtime::Handle)>> = const { RefCell::new(None) };
+}
+
+/// Makes `rt` the runtime that futures driven on this thread outside any runtime run in
+/// (the reactor that owns this thread, identified by `owner`).
+pub(crate) fn set_home_runtime(owner: u64, rt: tokio::runtime::Handle) {
+    HOME_RUNTIME.with(|h| *h.borrow_mut() = Some((owner, rt)));
+}
+
+/// Forgets the home runtime if it is `owner`'s (the reactor is going away).
+pub(crate) fn clear_home_runtime(owner: u64) {
+    let _ = HOME_RUNTIME.try_with(|h| {
+        let mut h = h.borrow_mut();
+        if h.as_ref().is_some_and(|(id, _)| *id == owner) {
+            *h = None;
+        }
+    });
+}
+
+/// The home runtime, if this thread has one and is not inside a runtime already.
+fn home_runtime() -> Option<tokio::runtime::Handle> {
+    let home = HOME_RUNTIME
+        .try_with(|h| h.borrow().as_ref().map(|(_, rt)| rt.clone()))
+        .ok()
+        .flatten()?;
+    tokio::runtime::Handle::try_current().is_err().then_some(home)
 }
 
 /// Called by `Deferred::poll` when it answers `Pending`.
@@ -88,6 +119,8 @@ impl<T: Send + 'static> Driver<T> {
         };
         let waker = Waker::from(Arc::clone(self));
         let mut cx = Context::from_waker(&waker);
+        let home = home_runtime();
+        let _in_home_runtime = home.as_ref().map(tokio::runtime::Handle::enter);
         loop {
             let outer = AWAITING.with(|a| a.borrow_mut().replace(Vec::new()));
             let polled = catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(&mut cx)));
@@ -162,8 +195,11 @@ impl<T: Send + 'static> Deferred<T> {
     /// Deferred, the returned Deferred fails with `CancelledError` and the future is
     /// dropped.
     ///
-    /// Awaiting Tokio resources (sleeps, sockets) inside works when the waking happens on
-    /// a thread inside the runtime, as it does for the reactor.
+    /// Awaiting Tokio resources (sleeps, sockets) inside works when the future is polled on
+    /// a thread inside a Tokio runtime, as it is on the reactor thread while the reactor
+    /// runs; on the thread that owns a [`Reactor`](crate::reactor::Reactor) that is not
+    /// running yet (a `from_future` created before `run()`), the future runs inside that
+    /// reactor's runtime, and its timers fire once the reactor runs.
     ///
     /// ```
     /// use tokio_twisted::defer::{CancelledError, Deferred};

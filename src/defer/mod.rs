@@ -60,6 +60,7 @@ mod sync;
 mod timeout;
 mod waiters;
 
+pub(crate) use coroutine::{clear_home_runtime, set_home_runtime};
 pub use deferred::Deferred;
 pub use errors::{
     AlreadyCalledError, CancelledError, FailureGroup, FirstError, NotPausedError, TimeoutError,

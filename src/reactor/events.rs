@@ -289,20 +289,36 @@ pub(crate) fn fire(shared: &Arc<Shared>, event: Event) {
     drop(list);
 }
 
-/// The rest of an event: the reactor's own *during* work, then the *during* triggers, the
-/// reactor's own closing work for shutdown, then the *after* triggers.
+/// The rest of an event: the reactor's own *during* work, then the *during* triggers, then
+/// the *after* triggers. For shutdown, the *during* phase ends only once the reactor's
+/// tracked tasks have finished: the main loop keeps running meanwhile, and calls
+/// [`finish_shutdown`] then.
 fn continue_firing(shared: &Arc<Shared>, event: Event) {
     match event {
         Event::Startup => shared.really_start_running(),
-        Event::Shutdown => shared.crash(),
+        Event::Shutdown => shared.begin_shutdown(),
         Event::Custom(_) => {}
     }
     while let Some(trigger) = pop(shared, event, Phase::During) {
         drop(run_logged(TRIGGER_CONTEXT, trigger.f));
     }
     if event == Event::Shutdown {
-        shared.close_threads();
+        shared.start_draining();
+        return;
     }
+    run_after(shared, event);
+}
+
+/// The end of "during shutdown", once the tracked tasks have finished: the main loop stops
+/// at the end of this iteration, calls from threads are refused and the thread pool is
+/// stopped; then the *after* triggers run.
+pub(crate) fn finish_shutdown(shared: &Arc<Shared>) {
+    shared.crash();
+    shared.close_threads();
+    run_after(shared, Event::Shutdown);
+}
+
+fn run_after(shared: &Shared, event: Event) {
     while let Some(trigger) = pop(shared, event, Phase::After) {
         drop(run_logged(TRIGGER_CONTEXT, trigger.f));
     }

@@ -4,13 +4,17 @@
 //! `ReactorHandle`: the `Send + Sync` face of a reactor.
 
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
 
 use super::errors::{ReactorNotRunning, UnknownTriggerError};
 use super::events::{self, Event, Phase, TriggerId, TriggerResult};
 use super::pool::{ThreadPool, ThreadPoolStopped};
-use super::shared::{Release, Shared};
+use super::seat::{SpawnLocalError, TaskHandle};
+use super::shared::{self, Release, Shared};
 use crate::time::{DelayedCall, ReactorTime, Sealed, TimedFn};
 
 /// What [`ReactorHandle::exit_signal`] reports: the signal that stopped the reactor.
@@ -76,6 +80,24 @@ pub struct ReactorHandle {
 }
 
 impl ReactorHandle {
+    /// The reactor running on this thread, else the one most recently built on it, if its
+    /// [`Reactor`](crate::reactor::Reactor) still exists: how code running on the reactor
+    /// thread (a callback, a trigger, a task) finds its reactor without being handed one.
+    ///
+    /// ```
+    /// use tokio_twisted::reactor::{Reactor, ReactorHandle};
+    ///
+    /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+    /// reactor.call_when_running(|| ReactorHandle::current().unwrap().stop());
+    /// reactor.run().unwrap();
+    /// drop(reactor);
+    /// assert!(ReactorHandle::current().is_none());
+    /// assert!(std::thread::spawn(ReactorHandle::current).join().unwrap().is_none());
+    /// ```
+    pub fn current() -> Option<ReactorHandle> {
+        shared::current().map(|shared| ReactorHandle { shared })
+    }
+
     /// Whether the reactor is running: Twisted's `running`. True from "during startup"
     /// until "during shutdown" (or [`crash`](Self::crash)).
     ///
@@ -456,6 +478,124 @@ impl ReactorHandle {
     #[doc(alias = "isInIOThread")]
     pub fn is_reactor_thread(&self) -> bool {
         self.shared.is_reactor_thread()
+    }
+
+    /// Runs `future` on the reactor, from any thread: the reactor's seat for `Send` tasks.
+    ///
+    /// The task runs on the reactor thread, inside the reactor's Tokio runtime, while the
+    /// reactor runs; spawned before [`run`](crate::reactor::Reactor::run), it starts when the
+    /// reactor does. The reactor tracks it: in "during shutdown" it cancels every task it
+    /// still runs (each future is dropped at the `.await` it is stopped at) and waits for them
+    /// to finish, with the event loop still running, before `run()` returns. The returned
+    /// [`TaskHandle`] can be awaited, cancelled, or turned into a Deferred.
+    ///
+    /// # Errors
+    ///
+    /// [`ReactorNotRunning`] once the reactor has shut down (from "during shutdown" on): the
+    /// future would never run, and is dropped.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tokio_twisted::reactor::{Reactor, ReactorNotRunning};
+    ///
+    /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+    /// let handle = reactor.handle();
+    /// std::thread::spawn(move || {
+    ///     let stopper = handle.clone();
+    ///     handle.spawn(async move {
+    ///         tokio::time::sleep(Duration::from_millis(1)).await;
+    ///         stopper.stop()
+    ///     })
+    /// })
+    /// .join()
+    /// .unwrap()
+    /// .unwrap();
+    /// reactor.run().unwrap();
+    /// assert_eq!(reactor.handle().spawn(async {}).err(), Some(ReactorNotRunning));
+    /// ```
+    pub fn spawn<F>(&self, future: F) -> Result<TaskHandle<F::Output>, ReactorNotRunning>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.shared.seat.spawn(&self.shared.rt, future)
+    }
+
+    /// Runs a future that need not be `Send` on the reactor, from the reactor thread: as
+    /// [`spawn`](Self::spawn), on the reactor's `LocalSet`.
+    ///
+    /// # Errors
+    ///
+    /// [`SpawnLocalError::NotReactorThread`] on any other thread;
+    /// [`SpawnLocalError::NotRunning`] once the reactor has shut down or its
+    /// [`Reactor`](crate::reactor::Reactor) has been dropped. The future is dropped.
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use tokio_twisted::reactor::{Reactor, ReactorHandle};
+    ///
+    /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+    /// reactor.call_when_running(|| {
+    ///     let me = ReactorHandle::current().unwrap();
+    ///     let shared = Rc::new("not Send");
+    ///     let stopper = me.clone();
+    ///     me.spawn_local(async move {
+    ///         assert_eq!(*shared, "not Send");
+    ///         stopper.stop()
+    ///     })
+    ///     .map(drop)
+    /// });
+    /// reactor.run().unwrap();
+    /// ```
+    pub fn spawn_local<F>(&self, future: F) -> Result<TaskHandle<F::Output>, SpawnLocalError>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        if !self.is_reactor_thread() {
+            return Err(SpawnLocalError::NotReactorThread);
+        }
+        let local = shared::local_set(self.shared.id()).ok_or(ReactorNotRunning)?;
+        Ok(self.shared.seat.spawn_local(&local, future)?)
+    }
+
+    /// For the reactor's own long-lived tasks (connections): spawns `future` on the reactor
+    /// thread's `LocalSet`, tracked, so that shutdown waits for it.
+    ///
+    /// Unlike [`spawn_local`](Self::spawn_local), the future is *not* cancelled for the
+    /// caller: it must watch a [`shutdown_token`](Self::shutdown_token) (taken before
+    /// spawning) in its own `select!`, run its cleanup when it is cancelled (a connection calls
+    /// `connection_lost`), and return. "During shutdown" cancels the token first thing, then
+    /// the reactor keeps running until every such task has returned. A panic in the task is
+    /// logged ("while running a reactor task").
+    ///
+    /// # Errors
+    ///
+    /// [`SpawnLocalError::NotReactorThread`] off the reactor thread;
+    /// [`SpawnLocalError::NotRunning`] once shutdown has begun or the owner was dropped.
+    #[allow(dead_code, reason = "the hook the networking tasks are spawned with")]
+    pub(crate) fn spawn_tracked_local<F>(&self, future: F) -> Result<tokio::task::JoinHandle<()>, SpawnLocalError>
+    where
+        F: Future<Output = ()> + 'static,
+    {
+        if !self.is_reactor_thread() {
+            return Err(SpawnLocalError::NotReactorThread);
+        }
+        let local = shared::local_set(self.shared.id()).ok_or(ReactorNotRunning)?;
+        Ok(self.shared.seat.spawn_cooperative(&local, future)?)
+    }
+
+    /// For the reactor's own long-lived tasks: a token (a child of the reactor's shutdown
+    /// token) that is cancelled first thing in "during shutdown". A task spawned with
+    /// [`spawn_tracked_local`](Self::spawn_tracked_local) selects on
+    /// `token.cancelled()` to learn that it must clean up and return.
+    ///
+    /// # Errors
+    ///
+    /// [`ReactorNotRunning`] once shutdown has begun.
+    #[allow(dead_code, reason = "the hook the networking tasks watch shutdown with")]
+    pub(crate) fn shutdown_token(&self) -> Result<CancellationToken, ReactorNotRunning> {
+        self.shared.seat.child_token()
     }
 
     pub(crate) fn register_blocked(&self, release: Release) -> Option<u64> {

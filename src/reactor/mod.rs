@@ -41,6 +41,7 @@ mod events;
 mod handle;
 pub(crate) mod pool;
 mod runner;
+mod seat;
 mod shared;
 
 pub use errors::{
@@ -49,5 +50,6 @@ pub use errors::{
 pub use events::{Event, Phase, TriggerId, TriggerResult};
 pub use handle::{ExitSignal, ReactorHandle};
 pub use runner::{Reactor, ReactorBuilder};
+pub use seat::{SpawnLocalError, TaskHandle};
 // Time lives in its own bottom layer; re-exported here, where Twisted's users look for it.
 pub use crate::time::{DelayedCall, DelayedCallError, ReactorTime, TimedFn};

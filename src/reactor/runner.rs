@@ -19,10 +19,11 @@ use tokio::time::Sleep;
 
 use crate::failure::Failure;
 
-use super::errors::RunError;
+use super::errors::{ReactorNotRunning, RunError};
+use super::seat::TaskHandle;
 use super::events::{self, Event};
 use super::handle::{ExitSignal, ReactorHandle};
-use super::shared::{RUNNING_HERE, Shared, ThreadCall};
+use super::shared::{self, RUNNING_HERE, Shared, ThreadCall};
 use crate::lock::lock;
 
 thread_local! {
@@ -88,7 +89,9 @@ pub struct Reactor {
 
 struct Owned {
     handle: ReactorHandle,
-    local: LocalSet,
+    /// Shared (weakly) with the thread's registry, so that a handle used on this thread can
+    /// spawn futures that are not `Send`.
+    local: Rc<LocalSet>,
     /// `None` only while dropping.
     runtime: Option<Runtime>,
 }
@@ -184,9 +187,14 @@ impl ReactorBuilder {
             ));
         }
         let shared = Shared::new(runtime.handle().clone(), !self.no_signal_handlers);
+        let local = Rc::new(LocalSet::new());
+        shared::register_owner(&shared, &local);
+        // Async code started on this thread before `run()` (`Deferred::from_future`) runs
+        // inside this reactor's runtime.
+        crate::defer::set_home_runtime(shared.id(), runtime.handle().clone());
         let owned = Rc::new(Owned {
             handle: ReactorHandle { shared },
-            local: LocalSet::new(),
+            local,
             runtime: Some(runtime),
         });
         CURRENT.with(|c| *c.borrow_mut() = Rc::downgrade(&owned));
@@ -376,8 +384,14 @@ impl Reactor {
     }
 
     /// Spawns a future that need not be `Send` onto the reactor thread (a
-    /// [`tokio::task::spawn_local`] that also works before `run()`). It runs while the
-    /// reactor runs.
+    /// [`tokio::task::spawn_local`] that also works before `run()`): as
+    /// [`ReactorHandle::spawn_local`], which the owner, being on the reactor thread, can
+    /// always call. The reactor tracks the task and cancels it at shutdown.
+    ///
+    /// # Errors
+    ///
+    /// [`ReactorNotRunning`](crate::reactor::ReactorNotRunning) once the reactor has shut
+    /// down.
     ///
     /// ```
     /// use std::rc::Rc;
@@ -386,18 +400,20 @@ impl Reactor {
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
     /// let not_send = Rc::new(5);
     /// let handle = reactor.handle();
-    /// reactor.spawn_local(async move {
+    /// let task = reactor.spawn_local(async move {
     ///     assert_eq!(*not_send, 5);
     ///     handle.stop().unwrap();
     /// });
+    /// assert!(task.is_ok());
     /// reactor.run().unwrap();
     /// ```
-    pub fn spawn_local<F>(&self, future: F) -> tokio::task::JoinHandle<F::Output>
+    pub fn spawn_local<F>(&self, future: F) -> Result<TaskHandle<F::Output>, ReactorNotRunning>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
-        self.owned.local.spawn_local(future)
+        let shared = &self.owned.handle.shared;
+        shared.seat.spawn_local(&self.owned.local, future)
     }
 }
 
@@ -421,6 +437,7 @@ impl Drop for Owned {
         self.handle.shared.close_threads_detached();
         // Local tasks go first, while the runtime their resources belong to still exists.
         drop(std::mem::take(&mut self.local));
+        crate::defer::clear_home_runtime(self.handle.shared.id());
         if let Some(runtime) = self.runtime.take() {
             // Unlike dropping it, this is allowed inside an async context.
             runtime.shutdown_background();
@@ -430,30 +447,34 @@ impl Drop for Owned {
 
 /// Marks this thread as running `owned` for the duration of `run`, even if it unwinds.
 struct RunningGuard {
-    previous_current: Weak<Owned>,
-    previous_running: u64,
+    owner: Weak<Owned>,
+    shared: std::sync::Weak<Shared>,
+    running: u64,
 }
 
 impl RunningGuard {
-    fn enter(owned: &Rc<Owned>) -> RunningGuard {
-        let previous_current = CURRENT.with(|c| c.replace(Rc::downgrade(owned)));
-        let previous_running = RUNNING_HERE.with(|r| r.replace(owned.handle.shared.id()));
+    fn enter(this: &Rc<Owned>) -> RunningGuard {
+        let owner = CURRENT.with(|c| c.replace(Rc::downgrade(this)));
+        let shared = shared::replace_current(Arc::downgrade(&this.handle.shared));
+        let running = RUNNING_HERE.with(|r| r.replace(this.handle.shared.id()));
         RunningGuard {
-            previous_current,
-            previous_running,
+            owner,
+            shared,
+            running,
         }
     }
 }
 
 impl Drop for RunningGuard {
     fn drop(&mut self) {
-        let previous = std::mem::take(&mut self.previous_current);
+        let previous = std::mem::take(&mut self.owner);
         // Keep pointing at a reactor that still exists: the one that just ran, if the
         // previous one is gone.
         if previous.strong_count() > 0 {
             CURRENT.with(|c| *c.borrow_mut() = previous);
+            shared::replace_current(std::mem::take(&mut self.shared));
         }
-        RUNNING_HERE.with(|r| r.set(self.previous_running));
+        RUNNING_HERE.with(|r| r.set(self.running));
     }
 }
 
@@ -486,6 +507,9 @@ fn run_until_current(shared: &Arc<Shared>, calls: &mut Vec<ThreadCall>) {
     if shared.take_stop_request() {
         events::fire(shared, Event::Shutdown);
     }
+    if shared.take_drained() {
+        events::finish_shutdown(shared);
+    }
 }
 
 /// Step 4 of an iteration. The one Tokio timer lives in `sleep` only while a timed call is
@@ -499,15 +523,17 @@ async fn wait(shared: &Shared, sleep: &mut Option<Pin<Box<Sleep>>>) {
         tokio::task::yield_now().await;
         return;
     }
+    // While shutdown waits for the tracked tasks, their end is work too.
+    let draining = shared.draining();
     match deadline {
+        // A deadline beyond what an Instant can hold is never reached: wait for work.
         None => {
             *sleep = None;
-            notified.await;
+            wait_for_work(shared, notified, draining).await;
         }
-        // A deadline beyond what an Instant can hold is never reached: wait for work.
         Some(d) if shared.origin.checked_add(d).is_none() => {
             *sleep = None;
-            notified.await;
+            wait_for_work(shared, notified, draining).await;
         }
         Some(d) => {
             let at = shared.origin + d;
@@ -524,8 +550,17 @@ async fn wait(shared: &Shared, sleep: &mut Option<Pin<Box<Sleep>>>) {
                 biased;
                 () = notified => {}
                 () = timer.as_mut() => {}
+                () = shared.seat.wait(), if draining => {}
             }
         }
+    }
+}
+
+async fn wait_for_work(shared: &Shared, notified: tokio::sync::futures::Notified<'_>, draining: bool) {
+    tokio::select! {
+        biased;
+        () = notified => {}
+        () = shared.seat.wait(), if draining => {}
     }
 }
 

@@ -5,14 +5,16 @@
 //! operations on it that need its locks.
 
 use crate::lock::lock;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::thread::ThreadId;
 use std::time::Duration;
 
 use tokio::sync::Notify;
+use tokio::task::LocalSet;
 use tokio::time::Instant;
 
 use super::errors::{
@@ -21,6 +23,7 @@ use super::errors::{
 use super::events::{Event, Events, Phase, TriggerId, TriggerResult, run_logged};
 use super::handle::ExitSignal;
 use super::pool::ThreadPool;
+use super::seat::Seat;
 use crate::time::TimerQueue;
 
 /// Twisted's default maximum for the reactor's thread pool.
@@ -32,6 +35,55 @@ thread_local! {
     /// The id of the reactor running on this thread (inside `run`, so inside its runtime's
     /// context), or 0. Lets the clock skip entering the runtime on the hot path.
     pub(crate) static RUNNING_HERE: Cell<u64> = const { Cell::new(0) };
+
+    /// The reactors owned by this thread.
+    static OWNERS: RefCell<Owners> = const {
+        RefCell::new(Owners { current: Weak::new(), local_sets: Vec::new() })
+    };
+}
+
+/// The reactors a thread owns: the `LocalSet` of each (so that a handle used on the reactor
+/// thread can spawn futures that are not `Send`), and which one is current.
+struct Owners {
+    /// The reactor running on this thread, else the one most recently built here.
+    current: Weak<Shared>,
+    /// By reactor id; an owner's set dies with it.
+    local_sets: Vec<(u64, std::rc::Weak<LocalSet>)>,
+}
+
+/// Registers a reactor built on this thread, with its `LocalSet`, and makes it current.
+pub(crate) fn register_owner(shared: &Arc<Shared>, local: &Rc<LocalSet>) {
+    OWNERS.with(|o| {
+        let mut o = o.borrow_mut();
+        o.local_sets.retain(|(_, set)| set.strong_count() > 0);
+        o.local_sets.push((shared.id, Rc::downgrade(local)));
+        o.current = Arc::downgrade(shared);
+    });
+}
+
+/// Makes `shared` the current reactor of this thread, returning the previous one.
+pub(crate) fn replace_current(shared: Weak<Shared>) -> Weak<Shared> {
+    OWNERS.with(|o| std::mem::replace(&mut o.borrow_mut().current, shared))
+}
+
+/// The current reactor of this thread, if its owner still exists.
+pub(crate) fn current() -> Option<Arc<Shared>> {
+    let shared = OWNERS.try_with(|o| o.borrow().current.upgrade()).ok()??;
+    local_set(shared.id).map(|_| shared)
+}
+
+/// Reactor `id`'s `LocalSet`, if this thread owns that reactor and it still exists.
+pub(crate) fn local_set(id: u64) -> Option<Rc<LocalSet>> {
+    OWNERS
+        .try_with(|o| {
+            o.borrow()
+                .local_sets
+                .iter()
+                .find(|(owner, _)| *owner == id)
+                .and_then(|(_, set)| set.upgrade())
+        })
+        .ok()
+        .flatten()
 }
 
 pub(crate) type ThreadCall = Box<dyn FnOnce() + Send>;
@@ -52,8 +104,12 @@ pub(crate) struct Lifecycle {
     /// Set by the first `stop()` and never cleared: `run()` then refuses
     /// (`ReactorNotRestartable`).
     stopped_before: bool,
-    /// Twisted's `running`: set first thing in "during startup", cleared by `crash()`.
+    /// Twisted's `running`: set first thing in "during startup", cleared by `crash()` and
+    /// first thing in "during shutdown".
     running: bool,
+    /// Set in "during shutdown" once the *during* triggers have run, while the reactor waits
+    /// for its tracked tasks; cleared when the rest of shutdown runs.
+    draining: bool,
 }
 
 /// Calls from other threads, and the threads blocked on the reactor.
@@ -84,6 +140,7 @@ pub(crate) struct Shared {
     pool: Mutex<Option<ThreadPool>>,
     pub(crate) signals: Mutex<Option<tokio::task::JoinHandle<()>>>,
     exit_signal: Mutex<Option<ExitSignal>>,
+    pub(crate) seat: Seat,
 }
 
 impl Shared {
@@ -115,6 +172,7 @@ impl Shared {
             pool: Mutex::new(None),
             signals: Mutex::new(None),
             exit_signal: Mutex::new(None),
+            seat: Seat::new(),
         })
     }
 
@@ -226,6 +284,35 @@ impl Shared {
         std::mem::take(&mut lock(&self.life).stop_requested)
     }
 
+    /// The reactor's own first "during shutdown" work: it is no longer running, and every
+    /// tracked task is asked to stop.
+    pub(crate) fn begin_shutdown(&self) {
+        lock(&self.life).running = false;
+        self.seat.close();
+    }
+
+    /// After the *during* shutdown triggers: the main loop keeps running until the tracked
+    /// tasks have finished, then runs the rest of shutdown.
+    pub(crate) fn start_draining(&self) {
+        lock(&self.life).draining = true;
+        self.wake.notify_one();
+    }
+
+    pub(crate) fn draining(&self) -> bool {
+        lock(&self.life).draining
+    }
+
+    /// Whether the tracked tasks have finished while draining, clearing the state: the
+    /// caller runs the rest of shutdown.
+    pub(crate) fn take_drained(&self) -> bool {
+        let mut life = lock(&self.life);
+        if life.draining && self.seat.is_empty() {
+            life.draining = false;
+            return true;
+        }
+        false
+    }
+
     pub(crate) fn crash(&self) {
         let mut life = lock(&self.life);
         life.started = false;
@@ -236,7 +323,11 @@ impl Shared {
 
     /// Whether the loop has something to do without waiting.
     pub(crate) fn has_work(&self) -> bool {
-        !lock(&self.calls).calls.is_empty() || lock(&self.life).stop_requested
+        if !lock(&self.calls).calls.is_empty() {
+            return true;
+        }
+        let life = lock(&self.life);
+        life.stop_requested || (life.draining && self.seat.is_empty())
     }
 
     pub(crate) fn call_from_thread<F, R>(&self, f: F) -> Result<(), ReactorNotRunning>

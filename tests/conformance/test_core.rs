@@ -1,11 +1,11 @@
 //! Port of `twisted/internet/test/test_core.py` (`SystemEventTestsBuilder`): run, stop and
 //! crash, and the startup and shutdown events.
 //!
+//! `test_shutdownDisconnectsCleanly` is ported with the reactor's tracked tasks in place of
+//! file descriptors: shutdown cancels each task, whose cleanup (its `Drop`) stands for
+//! `connectionLost`.
+//!
 //! Not ported:
-//! - `test_shutdownDisconnectsCleanly`: the reactor holds no file descriptors to
-//!   disconnect at shutdown (connections are owned by their protocol tasks); the part that
-//!   carries over (a failing *during shutdown* trigger does not stop the others) is
-//!   `tests/reactor.rs::failing_and_panicking_triggers_are_logged_and_the_rest_run`.
 //! - `test_iterate`: the reactor has no `iterate()`; Tokio drives the loop.
 
 #![allow(clippy::doc_markdown)] // the `twisted:` lines name Twisted tests verbatim
@@ -14,7 +14,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_twisted::defer::Deferred;
+use tokio_twisted::failure::PanicError;
 use tokio_twisted::reactor::{Event, ExitSignal, Phase, Reactor, ReactorNotRunning, RunError};
+use tokio_twisted::testing::LoggedErrors;
 
 use crate::common::{items, log, push, reactor, stopper};
 
@@ -154,6 +156,61 @@ fn test_shutdown_fires_triggers_asynchronously() {
     });
     r.run().unwrap();
     assert_eq!(items(&log), ["stopped", "before shutdown"]);
+}
+
+/// Appends its name to a log when dropped, or panics if it has no log: a task's cleanup.
+struct Cleanup(Option<crate::common::Log<&'static str>>);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        match &self.0 {
+            Some(log) => log.lock().unwrap().push("lost"),
+            None => panic!("simulated connectionLost error"),
+        }
+    }
+}
+
+/// twisted: SystemEventTestsBuilder.test_shutdownDisconnectsCleanly
+/// A task whose cleanup panics at shutdown is logged and does not keep the next task from
+/// being cleaned up; both are done before `run()` returns.
+#[test]
+fn test_shutdown_disconnects_cleanly() {
+    within(Duration::from_secs(20), || {
+        let logged = LoggedErrors::capture();
+        let reactor = reactor();
+        let lost = log();
+        for cleanup in [Cleanup(None), Cleanup(Some(Arc::clone(&lost)))] {
+            drop(reactor.spawn(async move {
+                let _cleanup = cleanup;
+                std::future::pending::<()>().await;
+            }));
+        }
+        reactor.call_when_running(stopper(&reactor));
+        reactor.run().unwrap();
+        assert_eq!(logged.flush::<PanicError>().len(), 1);
+        assert_eq!(items(&lost), ["lost"]);
+    });
+}
+
+/// Runs `f` on a thread of its own and fails with a message if it takes longer than
+/// `limit`.
+fn within(limit: Duration, f: impl FnOnce() + Send + 'static) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        f();
+        let _ = tx.send(());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(()) => {}
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("the test did not finish within {limit:?}: the reactor hangs")
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            if let Err(panic) = thread.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+    }
 }
 
 /// twisted: SystemEventTestsBuilder.test_multipleRun
