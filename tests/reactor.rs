@@ -23,7 +23,7 @@ use tokio_twisted::reactor::{Event, ExitSignal, Phase, Reactor, ReactorHandle, R
 use tokio_twisted::task::{Exit, react, react_with};
 use tokio_twisted::testing::LoggedErrors;
 
-use common::{items, log, paused_reactor, push, reactor, secs, stop_call, stopper};
+use common::{bounded, items, log, paused_reactor, push, reactor, secs, stop_call, stopper};
 
 #[test]
 fn handles_and_pools_are_send_and_sync() {
@@ -873,67 +873,49 @@ fn react_async_main_with_tokio_timers() {
 // ---------------------------------------------------------------------------------------
 // The reactor's seat for tasks: spawn, spawn_local, TaskHandle, shutdown.
 
-/// Runs `f` (which builds and runs its own reactor) on a thread of its own, and fails the
-/// test with a message if it has not finished within `limit`.
-fn within<R: Send + 'static>(limit: Duration, f: impl FnOnce() -> R + Send + 'static) -> R {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let thread = std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(limit) {
-        Ok(r) => r,
-        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-            panic!("the test did not finish within {limit:?}: a reactor or task hangs")
-        }
-        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => match thread.join() {
-            Err(panic) => std::panic::resume_unwind(panic),
-            Ok(()) => unreachable!("the thread ended without sending"),
-        },
-    }
-}
-
-const LIMIT: Duration = Duration::from_secs(20);
-
 /// A task spawned from another thread before `run()` starts when the reactor runs, on the
 /// reactor thread, and its handle yields its output.
 #[test]
 fn spawn_from_another_thread_before_run_starts_with_the_reactor() {
-    within(LIMIT, || {
-        let reactor = paused_reactor();
-        let handle = reactor.handle();
-        let reactor_thread = std::thread::current().id();
-        let task = std::thread::spawn(move || {
-            handle
-                .spawn(async move {
-                    tokio::time::sleep(Duration::from_secs(3)).await;
-                    std::thread::current().id()
-                })
-                .unwrap()
-        })
-        .join()
-        .unwrap();
-        assert!(!task.is_finished());
-        let seen = log();
-        let record = Arc::clone(&seen);
-        let stopper = reactor.handle();
-        reactor
-            .spawn(async move {
-                let ran_on = task.await.unwrap();
-                record.lock().unwrap().push(ran_on);
-                stopper.stop()
+    bounded(
+        "spawn_from_another_thread_before_run_starts_with_the_reactor",
+        || {
+            let reactor = paused_reactor();
+            let handle = reactor.handle();
+            let reactor_thread = std::thread::current().id();
+            let task = std::thread::spawn(move || {
+                handle
+                    .spawn(async move {
+                        tokio::time::sleep(Duration::from_secs(3)).await;
+                        std::thread::current().id()
+                    })
+                    .unwrap()
             })
+            .join()
             .unwrap();
-        reactor.run().unwrap();
-        assert_eq!(items(&seen), [reactor_thread]);
-        assert!(reactor.seconds() >= 3.0);
-    });
+            assert!(!task.is_finished());
+            let seen = log();
+            let record = Arc::clone(&seen);
+            let stopper = reactor.handle();
+            reactor
+                .spawn(async move {
+                    let ran_on = task.await.unwrap();
+                    record.lock().unwrap().push(ran_on);
+                    stopper.stop()
+                })
+                .unwrap();
+            reactor.run().unwrap();
+            assert_eq!(items(&seen), [reactor_thread]);
+            assert!(reactor.seconds() >= 3.0);
+        },
+    );
 }
 
 /// `spawn_local` on a handle works on the reactor thread (before `run()` too) and is refused
 /// elsewhere with a typed error.
 #[test]
 fn spawn_local_runs_on_the_reactor_thread_only() {
-    within(LIMIT, || {
+    bounded("spawn_local_runs_on_the_reactor_thread_only", || {
         let reactor = reactor();
         let handle = reactor.handle();
         let not_send = std::rc::Rc::new(7);
@@ -948,7 +930,10 @@ fn spawn_local_runs_on_the_reactor_thread_only() {
         let refused = std::thread::spawn(move || elsewhere.spawn_local(async {}).err())
             .join()
             .unwrap();
-        assert_eq!(refused, Some(tokio_twisted::reactor::SpawnLocalError::NotReactorThread));
+        assert_eq!(
+            refused,
+            Some(tokio_twisted::reactor::SpawnLocalError::NotReactorThread)
+        );
         let d = task.into_deferred();
         reactor.run().unwrap();
         assert_eq!(d.result().unwrap().unwrap(), 7);
@@ -959,7 +944,7 @@ fn spawn_local_runs_on_the_reactor_thread_only() {
 /// on.
 #[test]
 fn a_panicking_task_gives_a_failure() {
-    within(LIMIT, || {
+    bounded("a_panicking_task_gives_a_failure", || {
         let reactor = reactor();
         let task = reactor
             .spawn(async {
@@ -983,7 +968,7 @@ fn a_panicking_task_gives_a_failure() {
 /// is CancelledError; cancelling the Deferred from `into_deferred` cancels the task too.
 #[test]
 fn cancelling_a_task_drops_it_at_its_await() {
-    within(LIMIT, || {
+    bounded("cancelling_a_task_drops_it_at_its_await", || {
         let reactor = paused_reactor();
         let dropped = log();
         let guard = DropLog(Arc::clone(&dropped), "handle-cancelled");
@@ -1047,7 +1032,7 @@ impl Drop for DropLog {
 /// and before the *after* triggers, so each task's cleanup has run when `run()` returns.
 #[test]
 fn shutdown_cancels_tracked_tasks_during_shutdown() {
-    within(LIMIT, || {
+    bounded("shutdown_cancels_tracked_tasks_during_shutdown", || {
         let reactor = paused_reactor();
         let events = log();
         for (phase, name) in [
@@ -1078,7 +1063,10 @@ fn shutdown_cancels_tracked_tasks_during_shutdown() {
         let order = items(&events);
         assert_eq!(order.first(), Some(&"before"));
         assert_eq!(order.last(), Some(&"after"));
-        assert!(order.contains(&"send task") && order.contains(&"local task"), "{order:?}");
+        assert!(
+            order.contains(&"send task") && order.contains(&"local task"),
+            "{order:?}"
+        );
         assert!(reactor.seconds() < 3600.0);
         for task in tasks {
             assert!(task.is_finished());
@@ -1093,7 +1081,7 @@ fn shutdown_cancels_tracked_tasks_during_shutdown() {
 /// reactor's runtime: its Tokio timer works, and fires once the reactor runs.
 #[test]
 fn from_future_before_run_uses_the_reactor_runtime() {
-    within(LIMIT, || {
+    bounded("from_future_before_run_uses_the_reactor_runtime", || {
         let reactor = paused_reactor();
         let handle = reactor.handle();
         let d = Deferred::from_future(async move {
@@ -1112,7 +1100,7 @@ fn from_future_before_run_uses_the_reactor_runtime() {
 /// nothing on another thread.
 #[test]
 fn current_handle_on_the_reactor_thread() {
-    within(LIMIT, || {
+    bounded("current_handle_on_the_reactor_thread", || {
         let reactor = reactor();
         let id_seen = log();
         let record = Arc::clone(&id_seen);

@@ -574,7 +574,10 @@ impl ReactorHandle {
     /// [`SpawnLocalError::NotReactorThread`] off the reactor thread;
     /// [`SpawnLocalError::NotRunning`] once shutdown has begun or the owner was dropped.
     #[allow(dead_code, reason = "the hook the networking tasks are spawned with")]
-    pub(crate) fn spawn_tracked_local<F>(&self, future: F) -> Result<tokio::task::JoinHandle<()>, SpawnLocalError>
+    pub(crate) fn spawn_tracked_local<F>(
+        &self,
+        future: F,
+    ) -> Result<tokio::task::JoinHandle<()>, SpawnLocalError>
     where
         F: Future<Output = ()> + 'static,
     {

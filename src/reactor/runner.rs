@@ -20,9 +20,9 @@ use tokio::time::Sleep;
 use crate::failure::Failure;
 
 use super::errors::{ReactorNotRunning, RunError};
-use super::seat::TaskHandle;
 use super::events::{self, Event};
 use super::handle::{ExitSignal, ReactorHandle};
+use super::seat::TaskHandle;
 use super::shared::{self, RUNNING_HERE, Shared, ThreadCall};
 use crate::lock::lock;
 

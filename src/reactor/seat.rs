@@ -103,7 +103,11 @@ impl Seat {
 
     /// Spawns a future that need not be `Send` on the reactor's `local` set, tracked and
     /// cancellable.
-    pub(crate) fn spawn_local<F>(&self, local: &LocalSet, future: F) -> Result<TaskHandle<F::Output>, ReactorNotRunning>
+    pub(crate) fn spawn_local<F>(
+        &self,
+        local: &LocalSet,
+        future: F,
+    ) -> Result<TaskHandle<F::Output>, ReactorNotRunning>
     where
         F: Future + 'static,
         F::Output: 'static,
@@ -116,7 +120,11 @@ impl Seat {
     /// Spawns a tracked future that need not be `Send` and is not wrapped: it is not
     /// cancelled for the caller, and must watch a [`Self::child_token`] itself. A panic in it
     /// is logged.
-    pub(crate) fn spawn_cooperative<F>(&self, local: &LocalSet, future: F) -> Result<JoinHandle<()>, ReactorNotRunning>
+    pub(crate) fn spawn_cooperative<F>(
+        &self,
+        local: &LocalSet,
+        future: F,
+    ) -> Result<JoinHandle<()>, ReactorNotRunning>
     where
         F: Future<Output = ()> + 'static,
     {
@@ -240,7 +248,8 @@ impl<T: Send + 'static> TaskHandle<T> {
     /// let d = reactor.spawn(async { "done" }).unwrap().into_deferred();
     /// let d = d.add_callback(move |word| {
     ///     assert_eq!(word, "done");
-    ///     handle.stop()
+    ///     handle.stop()?;
+    ///     Ok::<_, tokio_twisted::failure::Failure>(())
     /// });
     /// reactor.run().unwrap();
     /// assert!(d.called());
@@ -367,7 +376,11 @@ mod tests {
             assert!(reactor.handle().seconds() >= 2.0);
             let failures = logged.flush_all();
             assert_eq!(failures.len(), 1, "{failures:?}");
-            assert!(failures[0].error_message().contains("simulated connection_lost error"));
+            assert!(
+                failures[0]
+                    .error_message()
+                    .contains("simulated connection_lost error")
+            );
             // Refused once shut down.
             assert!(handle.shutdown_token().is_err());
             assert!(handle.spawn_tracked_local(async {}).is_err());

@@ -18,7 +18,7 @@ use tokio_twisted::failure::PanicError;
 use tokio_twisted::reactor::{Event, ExitSignal, Phase, Reactor, ReactorNotRunning, RunError};
 use tokio_twisted::testing::LoggedErrors;
 
-use crate::common::{items, log, push, reactor, stopper};
+use crate::common::{bounded, items, log, push, reactor, stopper};
 
 /// Runs `body` in a child process running only the test `name` (this binary, re-executed):
 /// a signal reaches every reactor listening for it, and Tokio's handlers stay installed
@@ -175,7 +175,7 @@ impl Drop for Cleanup {
 /// being cleaned up; both are done before `run()` returns.
 #[test]
 fn test_shutdown_disconnects_cleanly() {
-    within(Duration::from_secs(20), || {
+    bounded("test_shutdown_disconnects_cleanly", || {
         let logged = LoggedErrors::capture();
         let reactor = reactor();
         let lost = log();
@@ -190,27 +190,6 @@ fn test_shutdown_disconnects_cleanly() {
         assert_eq!(logged.flush::<PanicError>().len(), 1);
         assert_eq!(items(&lost), ["lost"]);
     });
-}
-
-/// Runs `f` on a thread of its own and fails with a message if it takes longer than
-/// `limit`.
-fn within(limit: Duration, f: impl FnOnce() + Send + 'static) {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let thread = std::thread::spawn(move || {
-        f();
-        let _ = tx.send(());
-    });
-    match rx.recv_timeout(limit) {
-        Ok(()) => {}
-        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-            panic!("the test did not finish within {limit:?}: the reactor hangs")
-        }
-        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-            if let Err(panic) = thread.join() {
-                std::panic::resume_unwind(panic);
-            }
-        }
-    }
 }
 
 /// twisted: SystemEventTestsBuilder.test_multipleRun
