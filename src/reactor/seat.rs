@@ -308,7 +308,7 @@ mod tests {
     use std::sync::{Arc, Mutex};
     use std::time::Duration;
 
-    use crate::reactor::{Event, Phase, Reactor, ReactorTime};
+    use crate::reactor::{Event, Phase, Reactor};
     use crate::testing::LoggedErrors;
 
     fn paused_reactor() -> Reactor {
