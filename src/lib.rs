@@ -55,10 +55,12 @@
 pub mod basic;
 pub mod defer;
 pub mod endpoints;
+pub mod error;
 pub mod failure;
 mod lock;
 mod log;
 pub mod porting;
+pub mod protocol;
 pub mod reactor;
 pub mod task;
 pub mod testing;

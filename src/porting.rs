@@ -12,6 +12,7 @@
 #![doc = include_str!("porting/reactor.md")]
 #![doc = include_str!("porting/threads.md")]
 #![doc = include_str!("porting/endpoints.md")]
+#![doc = include_str!("porting/protocol.md")]
 #![doc = include_str!("porting/testing.md")]
 #![doc = include_str!("porting/basic.md")]
 #![doc = include_str!("porting/not_implemented.md")]

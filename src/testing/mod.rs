@@ -20,8 +20,10 @@
 //! ```
 
 mod logged;
+mod string_transport;
 
 pub use logged::LoggedErrors;
+pub use string_transport::StringTransport;
 
 use crate::defer::Deferred;
 use crate::failure::Failure;

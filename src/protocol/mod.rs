@@ -1,0 +1,71 @@
+// Tests: tests/protocol.rs, tests/tcp.rs, tests/conformance/test_protocol.rs,
+// tests/conformance/test_factories.rs, tests/conformance/test_tcp.rs
+
+//! Protocols, factories and transports: Twisted's `twisted.internet.protocol` and the
+//! transport interfaces.
+//!
+//! - [`Protocol`]: one connection's events (`connection_made`, `data_received`,
+//!   `connection_lost`, and the half-close pair for protocols that opt in). Protocols run
+//!   on the reactor thread and need not be `Send`.
+//! - [`Factory`] builds a protocol per connection; [`ClientFactory`] also hears how
+//!   each client attempt goes, through a [`Connector`] that can retry. [`for_protocol`]
+//!   makes a factory from a closure and [`SharedFactory`] shares one between ports.
+//! - [`Transport`]: the `Clone + Send + Sync` handle a protocol writes through, so a
+//!   Deferred callback or another thread can write too. Writes are buffered and sent as
+//!   one vectored write when the current event returns. [`Producer`]s
+//!   ([`ProducerKind::Streaming`] or [`ProducerKind::Pull`]) feed a transport with
+//!   backpressure at 64 KiB.
+//! - [`Address`] is where a connection's ends are; a [`ListeningPort`] is a listening
+//!   socket.
+//!
+//! The reasons a connection ends are in [`crate::error`]. TCP itself is
+//! `ReactorHandle::listen_tcp` and
+//! `ReactorHandle::connect_tcp`; tests drive
+//! protocols without sockets through [`crate::testing::StringTransport`].
+//!
+//! ```
+//! use tokio_twisted::protocol::{for_protocol, Address, Factory, Protocol, Transport};
+//! use tokio_twisted::testing::StringTransport;
+//!
+//! #[derive(Default)]
+//! struct Upper { transport: Option<Transport> }
+//! impl Protocol for Upper {
+//!     fn connection_made(&mut self, t: Transport) { self.transport = Some(t); }
+//!     fn data_received(&mut self, data: &[u8]) {
+//!         let t = self.transport.as_ref().expect("connected");
+//!         t.write(&data.to_ascii_uppercase());
+//!         if data.contains(&b'.') { t.lose_connection(); }
+//!     }
+//! }
+//!
+//! let mut factory = for_protocol(Upper::default);
+//! let mut proto = factory.build_protocol(&Address::Unix(None)).unwrap();
+//! let wire = StringTransport::new();
+//! proto.make_connection(wire.transport());
+//! proto.data_received(b"hi.");
+//! assert_eq!(wire.value(), b"HI.");
+//! assert!(wire.disconnecting());
+//! ```
+
+mod address;
+mod connector;
+mod factory;
+mod port;
+mod producer;
+#[allow(
+    clippy::module_inception,
+    reason = "the Protocol trait's own file, as Twisted's module"
+)]
+mod protocol;
+mod transport;
+
+pub use address::Address;
+pub use connector::{Connector, ConnectorState};
+pub use factory::{ClientFactory, Factory, ProtocolFactory, SharedFactory, for_protocol};
+pub use port::ListeningPort;
+pub use producer::{Producer, ProducerAlreadyRegistered, ProducerKind};
+pub use protocol::Protocol;
+pub use transport::{ProducerState, Transport};
+
+#[allow(unused_imports, reason = "the connection driver uses them")]
+pub(crate) use transport::{HIGH_WATER, Outbox, TransportShared};
