@@ -26,10 +26,13 @@
 //! Or one workload, with the baseline binary's positional arguments:
 //!
 //! ```sh
-//! cargo bench --bench defer -- deferred_chain [N=2000000] [REPS=3]
+//! cargo bench --bench defer -- deferred_chain [N=2000000] [REPS=3] [IMPL]
 //! cargo bench --bench defer -- inline_callbacks [N=100000] [REPS_INNER=100] [REPS=3]
 //! cargo bench --bench defer -- deferred_list [LISTS=2000] [REPS=3]
 //! ```
+//!
+//! `IMPL` runs one variant only (for instance `tokio-twisted`), so that an instruction
+//! count (`valgrind --tool=callgrind`) covers that variant alone.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -61,7 +64,9 @@ fn main() {
         })
     };
     match args.first().map(String::as_str) {
-        Some("deferred_chain") => deferred_chain(num(1, 2_000_000), num(2, 3)),
+        Some("deferred_chain") => {
+            deferred_chain(num(1, 2_000_000), num(2, 3), args.get(3).map(String::as_str));
+        }
         Some("inline_callbacks") => inline_callbacks(num(1, 100_000), num(2, 100), num(3, 3)),
         Some("deferred_list") => deferred_list(num(1, 2_000), num(2, 3)),
         Some(other) if other.parse::<u64>().is_err() => {
@@ -71,7 +76,7 @@ fn main() {
         _ => {
             // Interleave the workloads inside each rep, as run_baselines.sh does.
             for _ in 0..num(0, 3) {
-                deferred_chain(2_000_000, 1);
+                deferred_chain(2_000_000, 1, None);
                 inline_callbacks(100_000, 100, 1);
                 deferred_list(2_000, 1);
             }
@@ -79,45 +84,50 @@ fn main() {
     }
 }
 
-fn deferred_chain(n: u64, reps: u64) {
+fn deferred_chain(n: u64, reps: u64, only: Option<&str>) {
     let want = 10 * i64::try_from(n).expect("count fits in i64");
+    let run = |imp: &str| only.is_none_or(|o| o == imp);
     for _ in 0..reps {
-        let start = Instant::now();
-        let mut acc = 0i64;
-        for _ in 0..n {
-            let step = black_box(1i64);
-            let (mut chain, resolver) = Deferred::<i64>::new();
-            for _ in 0..10 {
-                chain = chain.add_callback(move |x| Ok::<_, Failure>(x + step));
+        if run(IMPL) {
+            let start = Instant::now();
+            let mut acc = 0i64;
+            for _ in 0..n {
+                let step = black_box(1i64);
+                let (mut chain, resolver) = Deferred::<i64>::new();
+                for _ in 0..10 {
+                    chain = chain.add_callback(move |x| Ok::<_, Failure>(x + step));
+                }
+                resolver.callback(0).expect("fired once");
+                let value = black_box(chain).try_result().expect("settled").expect("success");
+                acc += black_box(value);
             }
-            resolver.callback(0).expect("fired once");
-            let value = black_box(chain).try_result().expect("settled").expect("success");
-            acc += black_box(value);
+            let secs = start.elapsed().as_secs_f64();
+            assert_eq!(acc, want);
+            report("deferred_chain", IMPL, n, secs, "callbacks_per_op=10");
         }
-        let secs = start.elapsed().as_secs_f64();
-        assert_eq!(acc, want);
-        report("deferred_chain", IMPL, n, secs, "callbacks_per_op=10");
 
-        let start = Instant::now();
-        let mut acc = 0i64;
-        for _ in 0..n {
-            let step = black_box(1i64);
-            let mut chain = succeed(black_box(0i64));
-            for _ in 0..10 {
-                chain = chain.add_callback(move |x| Ok::<_, Failure>(x + step));
+        if run("tokio-twisted-succeed") {
+            let start = Instant::now();
+            let mut acc = 0i64;
+            for _ in 0..n {
+                let step = black_box(1i64);
+                let mut chain = succeed(black_box(0i64));
+                for _ in 0..10 {
+                    chain = chain.add_callback(move |x| Ok::<_, Failure>(x + step));
+                }
+                let value = black_box(chain).try_result().expect("settled").expect("success");
+                acc += black_box(value);
             }
-            let value = black_box(chain).try_result().expect("settled").expect("success");
-            acc += black_box(value);
+            let secs = start.elapsed().as_secs_f64();
+            assert_eq!(acc, want);
+            report(
+                "deferred_chain",
+                "tokio-twisted-succeed",
+                n,
+                secs,
+                "callbacks_per_op=10",
+            );
         }
-        let secs = start.elapsed().as_secs_f64();
-        assert_eq!(acc, want);
-        report(
-            "deferred_chain",
-            "tokio-twisted-succeed",
-            n,
-            secs,
-            "callbacks_per_op=10",
-        );
     }
 }
 

@@ -4,7 +4,7 @@
 //!
 //! Every `Deferred<T>` that is not simply an already-known value points at one [`Inner`].
 //! Values travel down the chain boxed as `Option<T>` inside a `Box<dyn Any + Send>`; each
-//! typed step (see `deferred.rs`) takes its input out of that slot and, when its output has
+//! typed step (see `callbacks.rs`) takes its input out of that slot and, when its output has
 //! the same type, puts the result back into the same allocation. The types are fixed when
 //! the steps are added, so the downcasts here can only fail if this module has a bug.
 //!
@@ -33,10 +33,15 @@ use std::task::Waker;
 use crate::failure::Failure;
 
 use super::errors::{AlreadyCalledError, CancelledError};
-use super::steps::{Chain, StepFn};
+use super::steps::Chain;
 
 /// A value in flight: an `Option<T>` for the `T` of the step that produced it.
 pub(crate) type Value = Box<dyn Any + Send>;
+
+/// Boxes a typed value for the chain.
+pub(crate) fn boxed<U: Send + 'static>(value: U) -> Value {
+    Box::new(Some(value))
+}
 
 /// A step's input and output: a value or a Failure.
 pub(crate) type Outcome = Result<Value, Failure>;
@@ -46,6 +51,9 @@ pub(crate) enum StepOut {
     Done(Outcome),
     Chain(Arc<Inner>),
 }
+
+/// One callback/errback pair, already joined into a single function of the outcome.
+pub(crate) type StepFn = Box<dyn FnOnce(Outcome) -> StepOut + Send>;
 
 /// A canceller run at most once.
 pub(crate) type UserCanceller = Box<dyn FnOnce(&Arc<Inner>) + Send>;
@@ -83,7 +91,7 @@ struct State {
     /// The task awaiting this Deferred, woken when the chain settles.
     waker: Option<Waker>,
     /// Pending callback/errback pairs, in running order.
-    chain: Chain,
+    chain: Chain<StepFn>,
     /// What `cancel()` runs; dropped when the Deferred fires.
     canceller: Option<CancelHook>,
     /// Entered when a step returned an unfired Deferred; left when that Deferred hands
@@ -455,7 +463,7 @@ fn run_locked(current: &Arc<Inner>, mut st: MutexGuard<'_, State>) -> Option<Arc
 }
 
 /// Puts unrun steps back in front of the ones appended meanwhile.
-fn restore(st: &mut State, local: Chain) {
+fn restore(st: &mut State, local: Chain<StepFn>) {
     st.chain.prepend(local);
 }
 

@@ -8,8 +8,8 @@
 //! synchronously inside the `callback()` that fired that Deferred, exactly as an
 //! `inlineCallbacks` generator resumes inside `callback()` in Twisted.
 //!
-//! While the future is polled, every Deferred that answers `Pending` is noted in a
-//! thread-local list, so that cancelling the outer Deferred can cancel what the future is
+//! While the future is polled, every Deferred that answers `Pending` is noted (see
+//! `awaiting.rs`), so that cancelling the outer Deferred can cancel what the future is
 //! waiting on; the `CancelledError` then arrives at that `.await`.
 
 use crate::lock::lock;
@@ -22,15 +22,13 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use crate::failure::Failure;
 
+use super::awaiting::noting;
 use super::core::{CancelHook, Inner};
 use super::deferred::Deferred;
 use super::errors::CancelledError;
 use super::resolver::Resolver;
 
 thread_local! {
-    /// The Deferreds found pending during the poll of the innermost driver on this thread.
-    static AWAITING: RefCell<Option<Vec<Weak<Inner>>>> = const { RefCell::new(None) };
-
     /// The Tokio runtime async code polled on this thread runs in when the thread is not
     /// inside a runtime already: a reactor's, set on the thread that owns it (with the
     /// reactor's id), so that a `from_future` created before `run()` can use Tokio timers
@@ -61,15 +59,6 @@ fn home_runtime() -> Option<tokio::runtime::Handle> {
         .ok()
         .flatten()?;
     tokio::runtime::Handle::try_current().is_err().then_some(home)
-}
-
-/// Called by `Deferred::poll` when it answers `Pending`.
-pub(crate) fn note_awaiting(inner: &Arc<Inner>) {
-    let _ = AWAITING.try_with(|a| {
-        if let Some(list) = a.borrow_mut().as_mut() {
-            list.push(Arc::downgrade(inner));
-        }
-    });
 }
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = Result<T, Failure>> + Send>>;
@@ -122,12 +111,10 @@ impl<T: Send + 'static> Driver<T> {
         let home = home_runtime();
         let _in_home_runtime = home.as_ref().map(tokio::runtime::Handle::enter);
         loop {
-            let outer = AWAITING.with(|a| a.borrow_mut().replace(Vec::new()));
-            let polled = catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(&mut cx)));
-            let noted = AWAITING.with(|a| std::mem::replace(&mut *a.borrow_mut(), outer));
+            let (polled, noted) = noting(|| catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(&mut cx))));
             let out = match polled {
                 Ok(Poll::Pending) => {
-                    *self.awaiting() = noted.unwrap_or_default();
+                    *self.awaiting() = noted;
                     let mut phase = self.phase();
                     match &*phase {
                         Phase::Notified => {

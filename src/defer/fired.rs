@@ -4,7 +4,8 @@
 
 use crate::failure::Failure;
 
-use super::deferred::{Deferred, guarded};
+use super::callbacks::guarded;
+use super::deferred::Deferred;
 use super::outcome::IntoOutcome;
 
 /// An already-fired Deferred: Twisted's `defer.succeed`.

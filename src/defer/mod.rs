@@ -46,6 +46,25 @@
 //! assert_eq!(tokio_twisted::testing::success_result_of(d), -1);
 //! ```
 
+// How the module is layered. Each file imports (`use super::...`) only files of the
+// layers below its own, so a reader can start at the bottom and never meet a name that is
+// defined further up:
+//
+// 1. `errors`: the named errors. `steps`: the pending-step queue, generic over the step
+//    type, knowing nothing of Deferreds.
+// 2. `core`: the shared state, its lifecycle (fire, pause, cancel, take) and the chain
+//    runner; the type-erased value and step types.
+// 3. `repr` (Twisted-style Debug output) and `awaiting` (which Deferreds a poll found
+//    pending), both over `core`.
+// 4. `resolver`: the firing handle.
+// 5. `deferred`: the `Deferred` handle: create, inspect, pause, cancel, await.
+// 6. `outcome`: what a step returns (it may hold a `Deferred`).
+// 7. `callbacks`: adding steps (`add_callbacks`, `add_callback`, ...), typed over `outcome`.
+// 8. Built from the public API of the layers below: `fired` (succeed, fail,
+//    maybe_deferred), `coroutine` (from_future), `timeout`, `waiters` and the
+//    primitives over it (`queue`, `sync`), and the aggregates (`list`).
+mod awaiting;
+mod callbacks;
 mod core;
 mod coroutine;
 mod deferred;
@@ -54,6 +73,7 @@ mod fired;
 mod list;
 mod outcome;
 mod queue;
+mod repr;
 mod resolver;
 mod steps;
 mod sync;

@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use crate::failure::Failure;
 
-use super::core::Inner;
-use super::deferred::{boxed, fmt_inner};
+use super::core::{Inner, boxed};
 use super::errors::AlreadyCalledError;
+use super::repr::fmt_inner;
 
 /// The firing half of a [`Deferred`](super::Deferred): Twisted's `d.callback` and `d.errback`.
 ///

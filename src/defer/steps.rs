@@ -10,13 +10,14 @@
 //! which showed up as 10% of the `deferred_chain` benchmark). Boxing the queue keeps an
 //! empty `Chain` at two words, so a Deferred's state stays small to build and to drop.
 
+//!
+//! This is the bottom of the module: it knows nothing of Deferreds. `Chain<S>` is generic
+//! over the step type so that the state above it (`core.rs`) names what a step is, and
+//! this file imports nothing from its siblings.
+
+use std::any::Any;
 use std::cell::RefCell;
 use std::collections::VecDeque;
-
-use super::core::{Outcome, StepOut};
-
-/// One callback/errback pair, already joined into a single function of the outcome.
-pub(crate) type StepFn = Box<dyn FnOnce(Outcome) -> StepOut + Send>;
 
 /// Buffers kept per thread, and the largest capacity worth keeping.
 const POOL_LEN: usize = 64;
@@ -24,25 +25,25 @@ const POOL_MAX_CAPACITY: usize = 64;
 const INITIAL_CAPACITY: usize = 8;
 
 thread_local! {
-    #[allow(clippy::vec_box, reason = "the pool hands out whole boxed queues, see `Chain::rest`")]
-    static POOL: RefCell<Vec<Box<VecDeque<StepFn>>>> = const { RefCell::new(Vec::new()) };
+    /// Emptied queues, of whatever step type used them (one type in practice).
+    static POOL: RefCell<Vec<Box<dyn Any>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Pending steps in running order: `first`, then `rest`.
-pub(crate) struct Chain {
+pub(crate) struct Chain<S: 'static> {
     /// The next step to run; empty only when the whole chain is.
-    first: Option<StepFn>,
+    first: Option<S>,
     /// The steps after `first`, in a pooled queue taken at the second push and given back
     /// (emptied) when the chain is dropped.
     #[allow(
         clippy::box_collection,
         reason = "one word instead of four keeps an empty chain cheap to build and to drop"
     )]
-    rest: Option<Box<VecDeque<StepFn>>>,
+    rest: Option<Box<VecDeque<S>>>,
 }
 
-impl Chain {
-    pub(crate) const EMPTY: Chain = Chain {
+impl<S: 'static> Chain<S> {
+    pub(crate) const EMPTY: Chain<S> = Chain {
         first: None,
         rest: None,
     };
@@ -60,7 +61,7 @@ impl Chain {
         self.first.is_none()
     }
 
-    pub(crate) fn push(&mut self, step: StepFn) {
+    pub(crate) fn push(&mut self, step: S) {
         if self.first.is_none() {
             self.first = Some(step);
             return;
@@ -70,12 +71,13 @@ impl Chain {
                 POOL.try_with(|p| p.borrow_mut().pop())
                     .ok()
                     .flatten()
+                    .and_then(|q| q.downcast().ok())
                     .unwrap_or_else(|| Box::new(VecDeque::with_capacity(INITIAL_CAPACITY)))
             })
             .push_back(step);
     }
 
-    pub(crate) fn pop_front(&mut self) -> Option<StepFn> {
+    pub(crate) fn pop_front(&mut self) -> Option<S> {
         let step = self.first.take();
         if let Some(rest) = &mut self.rest {
             self.first = rest.pop_front();
@@ -84,7 +86,7 @@ impl Chain {
     }
 
     /// Puts `front` (unrun steps of an earlier batch) before this chain's steps.
-    pub(crate) fn prepend(&mut self, mut front: Chain) {
+    pub(crate) fn prepend(&mut self, mut front: Chain<S>) {
         if front.is_empty() {
             return;
         }
@@ -95,13 +97,13 @@ impl Chain {
     }
 }
 
-impl Default for Chain {
+impl<S: 'static> Default for Chain<S> {
     fn default() -> Self {
         Chain::EMPTY
     }
 }
 
-impl Drop for Chain {
+impl<S: 'static> Drop for Chain<S> {
     fn drop(&mut self) {
         let Some(rest) = self.rest.take() else {
             return;
