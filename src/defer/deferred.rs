@@ -28,8 +28,8 @@ use super::resolver::Resolver;
 /// Callbacks run synchronously, on the thread that fires the Deferred, in the order they
 /// were added, exactly as in Twisted. Adding a step consumes the handle and returns a new
 /// one typed by what the step produces, so a type error is a compile error. A step returns
-/// an [`IntoOutcome`]: `Ok(value)`, `Err(failure)` (or `?`), `()`, another `Deferred`, or an
-/// [`Outcome`]. A Deferred returned by a step pauses the chain until it fires, and its
+/// an [`IntoOutcome`](super::IntoOutcome): `Ok(value)`, `Err(failure)` (or `?`), `()`, another `Deferred`, or an
+/// [`Outcome`](super::Outcome). A Deferred returned by a step pauses the chain until it fires, and its
 /// result continues down this chain.
 ///
 /// A `Deferred<T>` is also a [`Future`] with `Output = Result<T, Failure>`: awaiting it
