@@ -106,6 +106,37 @@ async fn awaiting_consumes_the_result() {
     assert!(format!("{r:?}").ends_with("current result: None>"), "{r:?}");
 }
 
+/// Once an await through `&mut` has taken the result, every way of adding a step sees the
+/// failure path: `add_errback` runs its errback, as `add_callbacks` and `add_both` do, and
+/// `add_callback` passes the failure on.
+#[test]
+fn steps_after_an_await_by_reference_see_the_consumed_failure() {
+    let taken = |ready: bool| {
+        let mut d = if ready {
+            succeed(5)
+        } else {
+            let (d, r) = Deferred::<i32>::new();
+            r.callback(5).unwrap();
+            d
+        };
+        assert_eq!((&mut d).now_or_never().expect("fired").unwrap(), 5);
+        d
+    };
+    for ready in [true, false] {
+        let errback = taken(ready).add_errback(|f| {
+            assert!(f.error_message().contains("consumed"), "{f}");
+            Ok(-1)
+        });
+        assert_eq!(success_result_of(errback), -1, "add_errback, ready: {ready}");
+        let callbacks = taken(ready).add_callbacks(|x| Ok(x), |_f| Ok(-2));
+        assert_eq!(success_result_of(callbacks), -2, "add_callbacks, ready: {ready}");
+        let both = taken(ready).add_both(|r: Result<i32, Failure>| Ok(if r.is_err() { -3 } else { 0 }));
+        assert_eq!(success_result_of(both), -3, "add_both, ready: {ready}");
+        let callback = taken(ready).add_callback(|x| Ok(x + 1));
+        assert!(failure_result_of(callback).error_message().contains("consumed"));
+    }
+}
+
 /// Awaiting a failed Deferred gives the failure as `Err`, and nothing is reported as
 /// unhandled: the awaiting code received it.
 #[tokio::test]

@@ -5,13 +5,16 @@
 mod common;
 use common::{cancel_counts, race_state};
 
+use std::sync::{Arc, Mutex};
 use std::thread;
+use std::time::Duration;
 
 use tokio_twisted::defer::{
     CancelledError, Deferred, DeferredList, FailureGroup, FirstError, FirstSuccess, fail, gather_results,
     race, succeed,
 };
 use tokio_twisted::failure::{Failure, MessageError};
+use tokio_twisted::task::{Clock, defer_later};
 use tokio_twisted::testing::{LoggedErrors, assert_no_result, failure_result_of, success_result_of};
 
 #[derive(Debug, thiserror::Error)]
@@ -236,6 +239,42 @@ fn race_with_an_already_fired_winner() {
     let d = race(ds);
     assert_eq!(success_result_of(d), (1, 7));
     assert_eq!(cancel_counts(&counts), [1, 0, 1]);
+}
+
+/// The losers are cancelled before the race fires, as Twisted's `race` does: a callback on
+/// the race's result finds the slower `defer_later`'s timer already gone.
+#[test]
+fn race_cancels_the_losers_before_it_fires() {
+    let clock = Clock::new();
+    let slow = defer_later(&clock, Duration::from_secs(5), || Ok::<_, Failure>("slow"));
+    let fast = defer_later(&clock, Duration::from_secs(1), || Ok::<_, Failure>("fast"));
+    let seen = Arc::new(Mutex::new(None));
+    let (seen2, clock2) = (Arc::clone(&seen), clock.clone());
+    let d = race(vec![slow, fast]).add_callback(move |(index, value)| {
+        *seen2.lock().unwrap() = Some((index, value, clock2.pending_calls().len()));
+        Ok::<_, Failure>(())
+    });
+    clock.advance(Duration::from_secs(1));
+    success_result_of(d);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        Some((1, "fast", 0)),
+        "the 5 s timer must be cancelled before the race's callbacks run"
+    );
+
+    // The same order with plain cancellers: the loser's canceller runs first.
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let l = Arc::clone(&log);
+    let (loser, _rl) = Deferred::<i32>::with_canceller(move |_| l.lock().unwrap().push("loser cancelled"));
+    let (winner, rw) = Deferred::<i32>::new();
+    let l = Arc::clone(&log);
+    let d = race(vec![loser, winner]).add_callback(move |_| {
+        l.lock().unwrap().push("race fired");
+        Ok::<_, Failure>(())
+    });
+    rw.callback(1).unwrap();
+    success_result_of(d);
+    assert_eq!(*log.lock().unwrap(), ["loser cancelled", "race fired"]);
 }
 
 /// Failures before the first success do not end the race; later results are ignored.

@@ -151,6 +151,13 @@ impl<T: Send + 'static> Deferred<T> {
     /// assert_eq!(d.result().unwrap().unwrap(), 0);
     /// // On the success path the errback is skipped.
     /// assert_eq!(succeed(5).add_errback(|_f| Ok(0)).result().unwrap().unwrap(), 5);
+    ///
+    /// // Once an await through `&mut d` has taken the result, the chain is on the failure
+    /// // path (the result was already consumed), so the errback runs.
+    /// let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// let mut d = succeed(5);
+    /// assert_eq!(rt.block_on(&mut d).unwrap(), 5);
+    /// assert_eq!(d.add_errback(|_f| Ok(0)).result().unwrap().unwrap(), 0);
     /// ```
     #[doc(alias = "addErrback")]
     pub fn add_errback<R, E>(self, errback: E) -> Deferred<T>
@@ -167,7 +174,9 @@ impl<T: Send + 'static> Deferred<T> {
                 }));
                 Deferred::shared(inner)
             }
-            Repr::Taken => Deferred::from_outcome(Err(consumed_failure())),
+            // The result was taken by an await through `&mut`: the chain is on the failure
+            // path, so the errback runs, as it would in `add_callbacks` or `add_both`.
+            Repr::Taken => Deferred::lift_step(guarded(|| errback(consumed_failure()).into_outcome())),
         }
     }
 

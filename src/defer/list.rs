@@ -379,8 +379,8 @@ struct RaceState {
     inputs: Vec<Option<Weak<Inner>>>,
 }
 
-/// Twisted's `race`: fires with `(index, value)` of the first input to succeed and cancels
-/// every other input once. If every input fails, fails with a [`FailureGroup`] of their
+/// Twisted's `race`: fires with `(index, value)` of the first input to succeed, after
+/// cancelling every other input once (so the race's callbacks find the losers cancelled). If every input fails, fails with a [`FailureGroup`] of their
 /// failures in input order. Every input's result is consumed (nothing is logged as
 /// unhandled), and cancelling the race cancels every input. As in Twisted, racing an empty
 /// list never fires.
@@ -443,10 +443,13 @@ pub fn race<T: Send + 'static>(deferreds: impl IntoIterator<Item = Deferred<T>>)
                         .filter_map(|(_, w)| w.as_ref().and_then(Weak::upgrade))
                         .collect();
                     drop(st);
-                    let _ = resolver.callback((index, value));
+                    // Losers first, as Twisted does: a callback on the race's result must
+                    // find them cancelled already (their timers gone, their sockets closed).
+                    // Test: tests/defer_list.rs, race_cancels_the_losers_before_it_fires.
                     for loser in losers {
                         loser.cancel();
                     }
+                    let _ = resolver.callback((index, value));
                 }
                 Err(f) => {
                     st.failures[index] = Some(f);
