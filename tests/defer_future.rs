@@ -128,7 +128,7 @@ fn steps_after_an_await_by_reference_see_the_consumed_failure() {
             Ok(-1)
         });
         assert_eq!(success_result_of(errback), -1, "add_errback, ready: {ready}");
-        let callbacks = taken(ready).add_callbacks(|x| Ok(x), |_f| Ok(-2));
+        let callbacks = taken(ready).add_callbacks(Ok, |_f| Ok(-2));
         assert_eq!(success_result_of(callbacks), -2, "add_callbacks, ready: {ready}");
         let both = taken(ready).add_both(|r: Result<i32, Failure>| Ok(if r.is_err() { -3 } else { 0 }));
         assert_eq!(success_result_of(both), -3, "add_both, ready: {ready}");
