@@ -35,6 +35,20 @@ use super::resolver::Resolver;
 /// A `Deferred<T>` is also a [`Future`] with `Output = Result<T, Failure>`: awaiting it
 /// consumes its result, from any task of any runtime.
 ///
+/// # Dropping does not cancel
+///
+/// As in Twisted, dropping a Deferred cancels nothing: the operation behind it goes on, and
+/// the [`Resolver`] can still fire it (a failure nobody handles is then logged as
+/// unhandled). So a `tokio::select!` branch that loses, or a `tokio::time::timeout` that
+/// expires, leaves the operation running; a [`from_future`](Self::from_future) Deferred
+/// keeps running its async code. Call [`cancel`](Self::cancel) to cancel, or await
+/// [`cancel_on_drop`](Self::cancel_on_drop) to have a dropped wait cancel it.
+///
+/// # Cancel safety
+///
+/// Awaiting a Deferred through `&mut d` is cancel safe: if that wait is dropped (a lost
+/// `select!` branch), the result stays in the Deferred for the next wait.
+///
 /// ```
 /// use tokio_twisted::defer::Deferred;
 /// use tokio_twisted::failure::Failure;

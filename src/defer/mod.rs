@@ -11,7 +11,9 @@
 //!
 //! - The Deferred: [`Deferred`] and its firing half [`Resolver`]; what a step returns
 //!   ([`IntoOutcome`], [`Outcome`]); ready-made ones from [`succeed`], [`fail`] and
-//!   [`maybe_deferred`]; timeouts with [`Deferred::add_timeout`].
+//!   [`maybe_deferred`]; timeouts with [`Deferred::add_timeout`]; cancel-on-drop for Tokio
+//!   code with [`Deferred::cancel_on_drop`] ([`CancelOnDrop`]): by default, as in Twisted,
+//!   dropping a Deferred cancels nothing.
 //! - Aggregates: [`DeferredList`] (with [`FirstSuccess`]), [`gather_results`] and [`race`].
 //! - Concurrency primitives: [`DeferredLock`], [`DeferredSemaphore`] (and their guards)
 //!   and [`DeferredQueue`].
@@ -61,10 +63,11 @@
 // 6. `outcome`: what a step returns (it may hold a `Deferred`).
 // 7. `callbacks`: adding steps (`add_callbacks`, `add_callback`, ...), typed over `outcome`.
 // 8. Built from the public API of the layers below: `fired` (succeed, fail,
-//    maybe_deferred), `coroutine` (from_future), `timeout`, `waiters` and the
+//    maybe_deferred), `coroutine` (from_future), `cancel_on_drop`, `timeout`, `waiters` and the
 //    primitives over it (`queue`, `sync`), and the aggregates (`list`).
 mod awaiting;
 mod callbacks;
+mod cancel_on_drop;
 mod core;
 mod coroutine;
 mod deferred;
@@ -80,6 +83,7 @@ mod sync;
 mod timeout;
 mod waiters;
 
+pub use cancel_on_drop::CancelOnDrop;
 pub(crate) use coroutine::{clear_home_runtime, set_home_runtime};
 pub use deferred::Deferred;
 pub use errors::{
