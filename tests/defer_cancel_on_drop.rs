@@ -70,7 +70,10 @@ async fn cancel_on_drop_cancels_a_lost_select_branch() {
         assert!(r.called(), "cancelled: failed with CancelledError");
         assert!(r.callback(1).is_err(), "already failed with CancelledError");
         drop(r);
-        assert!(logged.is_empty(), "the CancelledError was asked for, not unhandled");
+        assert!(
+            logged.is_empty(),
+            "the CancelledError was asked for, not unhandled"
+        );
     })
     .await;
 }
