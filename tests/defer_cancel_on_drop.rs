@@ -56,7 +56,7 @@ async fn dropping_a_deferred_does_not_cancel_it() {
 }
 
 /// A lost `select!` branch awaiting `cancel_on_drop()` cancels the Deferred once, and the
-/// CancelledError it asked for is not reported as unhandled.
+/// `CancelledError` it asked for is not reported as unhandled.
 #[tokio::test(start_paused = true)]
 async fn cancel_on_drop_cancels_a_lost_select_branch() {
     within("cancel_on_drop_cancels_a_lost_select_branch", async {
@@ -128,7 +128,7 @@ async fn cancel_on_drop_reaches_the_await_of_async_code() {
         let s = Arc::clone(&saw);
         let d = Deferred::from_future(async move {
             let r = inner.await;
-            *s.lock().unwrap() = Some(r.as_ref().map_err(|f| f.check::<CancelledError>()).copied());
+            *s.lock().unwrap() = Some(r.as_ref().map_err(Failure::check::<CancelledError>).copied());
             r
         });
         tokio::select! {
