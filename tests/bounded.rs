@@ -1,6 +1,7 @@
-//! The time limit that every test running a reactor or another thread is wrapped in
-//! (`common::bounded`, `common::within`): a hung body fails in time with a message, a
-//! failing body fails as itself, and a passing body passes its value through.
+//! The time limits that every test running a reactor or another thread is held to
+//! (`common::time_limit`, `common::bounded`, `common::within`): a hung test fails in time
+//! with a message, a failing body fails as itself, and a passing body passes its value
+//! through.
 
 mod common;
 
@@ -8,7 +9,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{bounded, bounded_for, within};
+use common::{bounded, bounded_for, time_limit, within};
+
+/// Set in the child process that `a_hung_test_ends_the_binary_with_a_message` starts.
+const HANG_CHILD: &str = "TOKIO_TWISTED_TEST_HANG_CHILD";
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     payload
@@ -56,4 +60,36 @@ async fn within_bounds_a_future() {
     let never = tokio::spawn(within("never ready", std::future::pending::<()>()));
     let message = panic_message(&*never.await.expect_err("must time out").into_panic());
     assert!(message.contains("never ready"), "{message}");
+}
+
+/// The child half of `a_hung_test_ends_the_binary_with_a_message`: passes at once unless
+/// run as that child, where it holds a time limit and hangs.
+#[test]
+fn hangs_in_the_child() {
+    if std::env::var_os(HANG_CHILD).is_none() {
+        return;
+    }
+    let _limit = time_limit();
+    let (_keep, wait) = mpsc::channel::<()>();
+    let _ = wait.recv();
+}
+
+/// A test that hangs under `time_limit` ends its test binary soon after the limit, with
+/// exit code 101 and a message on stderr naming the test.
+#[test]
+fn a_hung_test_ends_the_binary_with_a_message() {
+    let _limit = time_limit();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "hangs_in_the_child", "--test-threads=1"])
+        .env(HANG_CHILD, "1")
+        .env("TEST_TIME_LIMIT_SECS", "0.2")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(101), "{stderr}");
+    assert!(
+        stderr.contains("hangs_in_the_child (tests/bounded.rs:"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("did not finish within 200ms"), "{stderr}");
 }

@@ -3,6 +3,8 @@
 //! step-return forms, `Debug` output, pausing, cancelling, unhandled-error reporting and
 //! firing from other threads.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::thread;
 
@@ -476,6 +478,7 @@ fn unhandled_failure_reported_once_on_last_drop() {
 /// Handled, recovered, consumed or awaited failures are never reported.
 #[test]
 fn handled_failures_are_not_reported() {
+    let _limit = crate::common::time_limit();
     let logged = LoggedErrors::capture();
     drop(fail::<i32>(Boom).add_errback(|_f| Ok(0)));
     failure_result_of(fail::<i32>(Boom));
@@ -508,6 +511,7 @@ fn only_the_final_failure_is_reported() {
 /// Callbacks run on the thread that fires the Deferred.
 #[test]
 fn callbacks_run_on_the_firing_thread() {
+    let _limit = crate::common::time_limit();
     let (d, r) = Deferred::<()>::new();
     let d = d.add_callback(|()| Ok(thread::current().id()));
     let firing = thread::spawn(move || {
@@ -523,6 +527,7 @@ fn callbacks_run_on_the_firing_thread() {
 /// Only one of several threads racing to fire wins; the others get `AlreadyCalledError`.
 #[test]
 fn racing_resolvers_fire_once() {
+    let _limit = crate::common::time_limit();
     for _ in 0..50 {
         let (d, r) = Deferred::<usize>::new();
         let handles: Vec<_> = (0..4)
@@ -545,6 +550,7 @@ fn racing_resolvers_fire_once() {
 /// they were added.
 #[test]
 fn adding_callbacks_while_another_thread_fires() {
+    let _limit = crate::common::time_limit();
     for _ in 0..20 {
         let ran = Record::new();
         let (d, r) = Deferred::<()>::new();

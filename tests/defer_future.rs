@@ -2,6 +2,8 @@
 //! multi-thread runtimes, wake-ups from other threads, the cooperative budget, and
 //! `Deferred::from_future` running async code in Twisted's order (seed 001, mode 4).
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -32,6 +34,7 @@ impl Output {
 /// A task on a current-thread runtime waits for a Deferred fired later by another task.
 #[tokio::test]
 async fn current_thread_task_awaits_a_deferred() {
+    let _limit = crate::common::time_limit();
     let (d, r) = Deferred::<i32>::new();
     let d = d.add_callback(|x| Ok(x * 2));
     let waiting = tokio::spawn(d);
@@ -46,6 +49,7 @@ async fn current_thread_task_awaits_a_deferred() {
 /// Tasks spawned on a multi-thread runtime are woken by resolvers fired from a plain thread.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn multi_thread_tasks_woken_from_another_thread() {
+    let _limit = crate::common::time_limit();
     let mut tasks = Vec::new();
     let mut resolvers = Vec::new();
     for _ in 0..100 {
@@ -67,6 +71,7 @@ async fn multi_thread_tasks_woken_from_another_thread() {
 /// A resolver fired from a plain thread wakes a task of a current-thread runtime.
 #[test]
 fn resolver_on_another_thread_wakes_a_current_thread_runtime() {
+    let _limit = crate::common::time_limit();
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let (d, r) = Deferred::<&str>::new();
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
@@ -87,6 +92,7 @@ fn resolver_on_another_thread_wakes_a_current_thread_runtime() {
 /// A task awaiting a Deferred that waits on an inner one is woken when the inner one fires.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn awaiting_a_deferred_that_waits_on_another() {
+    let _limit = crate::common::time_limit();
     let (inner, ri) = Deferred::<i32>::new();
     let outer = succeed(1)
         .add_callback(move |_| inner)
@@ -99,6 +105,7 @@ async fn awaiting_a_deferred_that_waits_on_another() {
 /// Awaiting takes the result out: the Deferred's state shows it was consumed.
 #[tokio::test]
 async fn awaiting_consumes_the_result() {
+    let _limit = crate::common::time_limit();
     let (d, r) = Deferred::<String>::new();
     r.callback("value".into()).unwrap();
     assert!(format!("{r:?}").contains("current result: \"value\""));
@@ -141,6 +148,7 @@ fn steps_after_an_await_by_reference_see_the_consumed_failure() {
 /// unhandled: the awaiting code received it.
 #[tokio::test]
 async fn awaiting_a_failure_handles_it() {
+    let _limit = crate::common::time_limit();
     let logged = LoggedErrors::capture();
     let err = fail::<i32>(Boom).await.unwrap_err();
     assert!(err.check::<Boom>());
@@ -158,6 +166,7 @@ async fn awaiting_a_failure_handles_it() {
 /// awaited without yielding.
 #[tokio::test]
 async fn coop_budget_never_delays_a_fired_deferred() {
+    let _limit = crate::common::time_limit();
     let exhausted = tokio::spawn(async {
         let mut exhausted = false;
         for i in 0..10_000 {
@@ -182,6 +191,7 @@ async fn coop_budget_never_delays_a_fired_deferred() {
 /// A Deferred dropped by `select!` (a timeout won) can still be fired later without harm.
 #[tokio::test(start_paused = true)]
 async fn dropped_awaiting_future_does_not_cancel() {
+    let _limit = crate::common::time_limit();
     let (d, r) =
         Deferred::<i32>::with_canceller(|_r| panic!("dropping an awaited Deferred does not cancel it"));
     let ran = Output::default();
@@ -201,6 +211,7 @@ async fn dropped_awaiting_future_does_not_cancel() {
 /// `from_future` inside a runtime can await Tokio resources; it resumes on the runtime.
 #[tokio::test(start_paused = true)]
 async fn from_future_awaits_tokio_timers() {
+    let _limit = crate::common::time_limit();
     let start = tokio::time::Instant::now();
     let d = Deferred::from_future(async {
         tokio::time::sleep(Duration::from_secs(2)).await;

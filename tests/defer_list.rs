@@ -161,6 +161,7 @@ fn inputs_that_wait_on_other_deferreds() {
 /// Inputs fired from other threads complete the list on the thread of the last one.
 #[test]
 fn inputs_fired_from_threads() {
+    let _limit = crate::common::time_limit();
     let (ds, rs) = unfired::<usize>(8);
     let dl = DeferredList::new(ds).build();
     let handles: Vec<_> = rs

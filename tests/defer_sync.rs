@@ -1,6 +1,8 @@
 //! Public behaviour of `DeferredLock`, `DeferredSemaphore` and `DeferredQueue`: FIFO
 //! hand-over, cancellation, typed errors, re-entrancy, threads and async use.
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -185,6 +187,7 @@ fn dropped_guard_request_releases_when_granted() {
 
 #[test]
 fn lock_across_threads() {
+    let _limit = crate::common::time_limit();
     let lock = DeferredLock::new();
     let inside = Arc::new(AtomicUsize::new(0));
     let total = Arc::new(AtomicUsize::new(0));
@@ -216,6 +219,7 @@ fn lock_across_threads() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lock_guard_from_tokio_tasks() {
+    let _limit = crate::common::time_limit();
     let lock = DeferredLock::new();
     let inside = Arc::new(AtomicUsize::new(0));
     let mut handles = Vec::new();
@@ -237,6 +241,7 @@ async fn lock_guard_from_tokio_tasks() {
 
 #[tokio::test]
 async fn twisted_async_with_spelled_with_acquire_and_release() {
+    let _limit = crate::common::time_limit();
     // `async with lock:` without a guard: acquire().await, then release().
     let lock = DeferredLock::new();
     let held = lock.acquire().await.unwrap();
@@ -343,6 +348,7 @@ fn queue_put_inside_a_get_callback() {
 
 #[tokio::test]
 async fn queue_get_awaited_from_a_task() {
+    let _limit = crate::common::time_limit();
     let queue = DeferredQueue::new();
     let q = queue.clone();
     let consumer = tokio::spawn(async move {

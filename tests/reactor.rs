@@ -40,6 +40,7 @@ fn handles_and_pools_are_send_and_sync() {
 /// Seed 003, code-1: `callLater(2, d.callback, 9)` and `callLater(4, reactor.stop)`.
 #[test]
 fn seed_call_later_fires_deferred_then_stops() {
+    let _limit = crate::common::time_limit();
     let reactor = paused_reactor();
     let seen = log();
     let (d, r) = Deferred::<i32>::new();
@@ -65,6 +66,7 @@ fn seed_call_later_fires_deferred_then_stops() {
 /// Seed 003, code-2: a timed call fires one Deferred with a value and one with a failure.
 #[test]
 fn seed_getter_callback_and_errback() {
+    let _limit = crate::common::time_limit();
     let reactor = paused_reactor();
     let out = log();
     for x in [3, 4] {
@@ -95,6 +97,7 @@ fn seed_getter_callback_and_errback() {
 
 #[test]
 fn due_calls_run_in_time_order_and_fifo_for_equal_times() {
+    let _limit = crate::common::time_limit();
     let reactor = paused_reactor();
     let order = log();
     reactor.call_later(secs(2.0), push(&order, "c"));
@@ -109,6 +112,7 @@ fn due_calls_run_in_time_order_and_fifo_for_equal_times() {
 
 #[test]
 fn calls_scheduled_by_timed_calls_wait_for_the_next_iteration() {
+    let _limit = crate::common::time_limit();
     let reactor = paused_reactor();
     let order = log();
     let handle = reactor.handle();
@@ -133,6 +137,7 @@ fn a_zero_delay_loop_does_not_starve_thread_calls() {
             handle.call_later(Duration::ZERO, move || spin(&h, spins));
         }
     }
+    let _limit = crate::common::time_limit();
     let reactor = paused_reactor();
     let spins = Arc::new(AtomicUsize::new(0));
     let (handle, s) = (reactor.handle(), Arc::clone(&spins));
@@ -151,6 +156,7 @@ fn a_zero_delay_loop_does_not_starve_thread_calls() {
 
 #[test]
 fn a_panicking_timed_call_is_logged_and_the_reactor_carries_on() {
+    let _limit = crate::common::time_limit();
     let logged = LoggedErrors::capture();
     let reactor = paused_reactor();
     let order = log();
@@ -167,6 +173,7 @@ fn a_panicking_timed_call_is_logged_and_the_reactor_carries_on() {
 
 #[test]
 fn cancelled_reset_and_delayed_calls() {
+    let _limit = crate::common::time_limit();
     let reactor = paused_reactor();
     let fired = log();
     let times = Arc::clone(&fired);
@@ -193,6 +200,7 @@ fn cancelled_reset_and_delayed_calls() {
 
 #[test]
 fn pending_calls_lists_live_calls_earliest_first() {
+    let _limit = crate::common::time_limit();
     let reactor = reactor();
     let b = reactor.call_later(secs(20.0), || {});
     let a = reactor.call_later(secs(10.0), || {});
@@ -211,6 +219,7 @@ fn pending_calls_lists_live_calls_earliest_first() {
 
 #[test]
 fn stop_before_run_and_twice_is_reactor_not_running() {
+    let _limit = crate::common::time_limit();
     let reactor = reactor();
     assert_eq!(reactor.stop(), Err(ReactorNotRunning));
     let results = log();
@@ -227,6 +236,7 @@ fn stop_before_run_and_twice_is_reactor_not_running() {
 
 #[test]
 fn a_stopped_reactor_is_not_restartable_but_a_crashed_one_is() {
+    let _limit = crate::common::time_limit();
     let reactor = reactor();
     reactor.call_when_running(|| Reactor::current().unwrap().crash());
     reactor.run().unwrap();
@@ -238,6 +248,7 @@ fn a_stopped_reactor_is_not_restartable_but_a_crashed_one_is() {
 
 #[test]
 fn crash_fires_no_shutdown_event() {
+    let _limit = crate::common::time_limit();
     let reactor = reactor();
     let events = log();
     reactor.add_system_event_trigger(Phase::Before, Event::Shutdown, push(&events, "before"));
@@ -253,6 +264,7 @@ fn crash_fires_no_shutdown_event() {
 
 #[test]
 fn nested_run_is_already_running() {
+    let _limit = crate::common::time_limit();
     let reactor = reactor();
     let seen = log();
     let s = Arc::clone(&seen);
@@ -269,6 +281,7 @@ fn nested_run_is_already_running() {
 
 #[tokio::test]
 async fn run_inside_a_tokio_runtime_is_refused() {
+    let _limit = crate::common::time_limit();
     let reactor = reactor();
     assert!(matches!(reactor.run(), Err(RunError::InsideRuntime)));
     // The refusal leaves it as it was.
@@ -278,6 +291,7 @@ async fn run_inside_a_tokio_runtime_is_refused() {
 
 #[test]
 fn current_is_the_reactor_on_this_thread() {
+    let _limit = crate::common::time_limit();
     let reactor = reactor();
     let h = reactor.handle();
     reactor.call_when_running(move || {
@@ -300,6 +314,7 @@ fn current_is_the_reactor_on_this_thread() {
 
 #[test]
 fn startup_triggers_see_running_flip_in_during() {
+    let _limit = crate::common::time_limit();
     let reactor = reactor();
     let seen = log();
     for (phase, name) in [
@@ -329,6 +344,7 @@ fn startup_triggers_see_running_flip_in_during() {
 
 #[test]
 fn shutdown_runs_three_phases_and_during_sees_not_running() {
+    let _limit = crate::common::time_limit();
     let reactor = reactor();
     let seen = log();
     for (phase, name) in [
@@ -360,6 +376,7 @@ fn shutdown_runs_three_phases_and_during_sees_not_running() {
 
 #[test]
 fn before_shutdown_deferreds_delay_shutdown_while_timers_run() {
+    let _limit = crate::common::time_limit();
     let reactor = paused_reactor();
     let seen = log();
     let (h, s) = (reactor.handle(), Arc::clone(&seen));
@@ -393,6 +410,7 @@ fn before_shutdown_deferreds_delay_shutdown_while_timers_run() {
 
 #[test]
 fn failing_and_panicking_triggers_are_logged_and_the_rest_run() {
+    let _limit = crate::common::time_limit();
     let logged = LoggedErrors::capture();
     let reactor = reactor();
     let seen = log();
@@ -422,6 +440,7 @@ fn failing_and_panicking_triggers_are_logged_and_the_rest_run() {
 
 #[test]
 fn removed_triggers_do_not_run_and_cannot_be_removed_twice() {
+    let _limit = crate::common::time_limit();
     let reactor = reactor();
     let seen = log();
     let gone = reactor.add_system_event_trigger(Phase::After, Event::Startup, push(&seen, "removed"));
@@ -440,6 +459,7 @@ fn removed_triggers_do_not_run_and_cannot_be_removed_twice() {
 
 #[test]
 fn call_when_running_while_running_calls_at_once() {
+    let _limit = crate::common::time_limit();
     let reactor = reactor();
     let seen = log();
     let s = Arc::clone(&seen);
@@ -462,6 +482,7 @@ fn call_when_running_while_running_calls_at_once() {
 
 #[test]
 fn calls_from_threads_run_in_order_on_the_reactor_thread_after_run() {
+    let _limit = crate::common::time_limit();
     let reactor = reactor();
     let seen = log();
     let reactor_thread = std::thread::current().id();
@@ -488,6 +509,7 @@ fn calls_from_threads_run_in_order_on_the_reactor_thread_after_run() {
 
 #[test]
 fn call_from_thread_after_shutdown_is_refused() {
+    let _limit = crate::common::time_limit();
     let reactor = reactor();
     let refused = log();
     let (h, r) = (reactor.handle(), Arc::clone(&refused));
@@ -502,6 +524,7 @@ fn call_from_thread_after_shutdown_is_refused() {
 
 #[test]
 fn thread_call_failures_are_logged() {
+    let _limit = crate::common::time_limit();
     let logged = LoggedErrors::capture();
     let reactor = reactor();
     reactor
@@ -521,6 +544,7 @@ fn thread_call_failures_are_logged() {
 #[test]
 fn sigterm_and_sigint_stop_the_reactor_gracefully() {
     const CHILD: &str = "TOKIO_TWISTED_SIGNAL_TEST_CHILD";
+    let _limit = crate::common::time_limit();
     if std::env::var_os(CHILD).is_none() {
         let child = std::process::Command::new(std::env::current_exe().unwrap())
             .args([
@@ -564,6 +588,7 @@ fn sigterm_and_sigint_stop_the_reactor_gracefully() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn background_reactor_serves_tokio_tasks() {
+    let _limit = crate::common::time_limit();
     let (reactor, thread) = Reactor::spawn_background().unwrap();
     assert!(!reactor.is_reactor_thread());
 
@@ -675,6 +700,7 @@ fn react_on(form: Form, main: impl FnOnce(&Reactor) -> Deferred<()>) -> (ExitCod
 /// The reactor stops only once main's result arrives, and success exits with 0.
 #[test]
 fn react_runs_until_async_callback() {
+    let _limit = crate::common::time_limit();
     for form in FORMS {
         let (code, reactor) = react_on(form, |reactor| {
             let (d, r) = Deferred::<()>::new();
@@ -691,6 +717,7 @@ fn react_runs_until_async_callback() {
 /// A main that succeeds at once still runs (and stops) the reactor, then exits with 0.
 #[test]
 fn react_runs_until_sync_callback() {
+    let _limit = crate::common::time_limit();
     for form in FORMS {
         let (code, reactor) = react_on(form, |_| succeed(()));
         assert_eq!(code, ExitCode::SUCCESS, "{form:?}");
@@ -706,6 +733,7 @@ fn react_runs_until_sync_callback() {
 /// A later failure is logged ("main function encountered error") and exits with 1.
 #[test]
 fn react_runs_until_async_errback() {
+    let _limit = crate::common::time_limit();
     let logged = LoggedErrors::capture();
     for form in FORMS {
         let (code, reactor) = react_on(form, |reactor| {
@@ -724,6 +752,7 @@ fn react_runs_until_async_errback() {
 /// An immediate failure is logged too and exits with 1.
 #[test]
 fn react_runs_until_sync_errback() {
+    let _limit = crate::common::time_limit();
     let logged = LoggedErrors::capture();
     for form in FORMS {
         let (code, _) = react_on(form, |_| fail(Failure::msg("main failed")));
@@ -737,6 +766,7 @@ fn react_runs_until_sync_errback() {
 /// If main stops the reactor itself before succeeding, react does not stop it again.
 #[test]
 fn react_single_stop_callback() {
+    let _limit = crate::common::time_limit();
     let logged = LoggedErrors::capture();
     for form in FORMS {
         let (code, _) = react_on(form, |reactor| {
@@ -761,6 +791,7 @@ fn react_single_stop_callback() {
 /// The same when main fails after stopping the reactor: the failure still sets the code.
 #[test]
 fn react_single_stop_errback() {
+    let _limit = crate::common::time_limit();
     let logged = LoggedErrors::capture();
     for form in FORMS {
         let (code, _) = react_on(form, |reactor| {
@@ -783,6 +814,7 @@ fn react_single_stop_errback() {
 /// called, and runs it.
 #[test]
 fn react_default_reactor() {
+    let _limit = crate::common::time_limit();
     let code = react(|reactor| {
         assert!(!reactor.running());
         let (d, r) = Deferred::<()>::new();
@@ -809,6 +841,7 @@ fn react_default_reactor() {
 /// A failure holding `Exit(23)` exits with 23 and is not logged.
 #[test]
 fn react_exit_with_defined_code() {
+    let _limit = crate::common::time_limit();
     let logged = LoggedErrors::capture();
     for form in FORMS {
         let (code, _) = react_on(form, |_| fail(Exit(23)));
@@ -822,6 +855,7 @@ fn react_exit_with_defined_code() {
 /// main stopping the reactor in a *before startup* trigger, then succeeding, is fine.
 #[test]
 fn react_synchronous_stop() {
+    let _limit = crate::common::time_limit();
     for form in FORMS {
         let (code, _) = react_on(form, |reactor| {
             let (d, r) = Deferred::<()>::new();
@@ -841,6 +875,7 @@ fn react_synchronous_stop() {
 /// A reactor stopped by someone else before main's result arrives ends react with 0.
 #[test]
 fn react_asynchronous_stop() {
+    let _limit = crate::common::time_limit();
     for form in FORMS {
         let (code, reactor) = react_on(form, |reactor| {
             reactor.call_later(secs(1.0), stop_call(reactor));
@@ -855,6 +890,7 @@ fn react_asynchronous_stop() {
 /// runtime), and `Exit(n)` from it sets the code.
 #[test]
 fn react_async_main_with_tokio_timers() {
+    let _limit = crate::common::time_limit();
     let reactor = paused_reactor();
     let code = react_with(&reactor, |reactor| {
         let h = reactor.handle();

@@ -143,6 +143,7 @@ fn finished(i: usize) -> [String; 2] {
 /// the `DeferredList`'s callback stops the reactor at 3 s.
 #[test]
 fn seed_001_modes_3_and_4_take_3_seconds_on_the_reactor() {
+    let _limit = crate::common::time_limit();
     let mut expected = vec!["Goodmorning from Twisted developer".to_owned()];
     expected.extend(customers().map(|c| format!("Scheduling: Installation for {c}")));
     expected.push("Bye from Twisted developer!".to_owned());
@@ -161,6 +162,7 @@ fn seed_001_modes_3_and_4_take_3_seconds_on_the_reactor() {
 /// all.
 #[test]
 fn seed_001_mode_5_serves_batches_of_five_in_9_seconds_on_the_reactor() {
+    let _limit = crate::common::time_limit();
     let mut expected = vec![
         "Goodmorning from Twisted developer".to_owned(),
         "Bye from Twisted developer!".to_owned(),
@@ -186,6 +188,7 @@ fn seed_001_mode_5_serves_batches_of_five_in_9_seconds_on_the_reactor() {
 /// the reactor runs, a `callLater` stops it after a second, and it cannot run again.
 #[test]
 fn seed_002_reactor_run_stop_call_when_running_not_restartable() {
+    let _limit = crate::common::time_limit();
     let reactor = paused_reactor();
     let out = log();
     assert_eq!(reactor.stop(), Err(ReactorNotRunning));
@@ -217,6 +220,7 @@ fn seed_002_reactor_run_stop_call_when_running_not_restartable() {
 /// then.
 #[test]
 fn seed_002_call_later_and_defer_later_run_after_3_5_seconds() {
+    let _limit = crate::common::time_limit();
     let reactor = paused_reactor();
     let out = log();
     let (h, o) = (reactor.handle(), out.clone());
@@ -251,6 +255,7 @@ fn seed_002_call_later_and_defer_later_run_after_3_5_seconds() {
 /// the errback), at 3 s.
 #[test]
 fn seed_002_looping_call_every_second_stops_or_fails_after_three_calls() {
+    let _limit = crate::common::time_limit();
     for fail_in_the_end in [false, true] {
         let reactor = paused_reactor();
         let out = log();
@@ -308,6 +313,7 @@ fn seed_002_looping_call_every_second_stops_or_fails_after_three_calls() {
 /// the last callback, `reactor.stop()`, runs, in the reactor's first iteration.
 #[test]
 fn seed_002_headline_retriever_errback_then_stop_on_the_reactor() {
+    let _limit = crate::common::time_limit();
     let reactor = paused_reactor();
     let out = log();
     let (o1, o2, o3, o4) = (out.clone(), out.clone(), out.clone(), out.clone());
@@ -391,6 +397,7 @@ impl Getter {
 /// Both fire at 2 s, and a Getter whose Deferred has fired has nowhere to put results.
 #[test]
 fn seed_003_code_2_odd_errbacks_with_value_error_even_prints_result_12() {
+    let _limit = crate::common::time_limit();
     let clock = Clock::new();
     let out = log();
     let chain = |getter: &Arc<Getter>, x| {
@@ -432,6 +439,7 @@ fn seed_003_code_2_odd_errbacks_with_value_error_even_prints_result_12() {
 /// seed they run on the pool thread).
 #[test]
 fn seed_003_code_3_thread_result_reaches_callbacks_on_the_reactor_thread() {
+    let _limit = crate::common::time_limit();
     let reactor = reactor();
     let reactor_thread = thread::current().id();
     let seen: Arc<Mutex<Vec<(String, ThreadId)>>> = Arc::default();
@@ -470,6 +478,7 @@ fn seed_003_code_3_thread_result_reaches_callbacks_on_the_reactor_thread() {
 /// once `run()` returns.
 #[test]
 fn seed_004_ten_jobs_finish_together_after_3_seconds() {
+    let _limit = crate::common::time_limit();
     let reactor = paused_reactor();
     let out = log();
     let jobs: Vec<Deferred<i32>> = (0..10)
@@ -520,6 +529,7 @@ fn seed_004_ten_jobs_finish_together_after_3_seconds() {
 /// and its return value reaches the callback: "result= 3".
 #[test]
 fn seed_004_inline_callbacks_wait_for_threads_and_return_the_sum() {
+    let _limit = crate::common::time_limit();
     let reactor = reactor();
     let reactor_thread = thread::current().id();
     let out = log();

@@ -1,6 +1,8 @@
 //! The test helpers of `tokio_twisted::testing`: trial's `successResultOf`,
 //! `failureResultOf`, `assertNoResult` and `flushLoggedErrors`.
 
+mod common;
+
 use std::thread;
 
 use tokio_twisted::defer::{Deferred, fail, succeed};
@@ -105,6 +107,7 @@ fn logged_errors_nest() {
 
 #[test]
 fn logged_errors_capture_only_this_thread() {
+    let _limit = crate::common::time_limit();
     let logged = LoggedErrors::capture();
     thread::spawn(|| drop(fail::<()>(Boom))).join().unwrap();
     assert!(logged.is_empty(), "reported on the other thread, through tracing");

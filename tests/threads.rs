@@ -49,6 +49,7 @@ impl Gate {
 
 #[test]
 fn call_in_thread_runs_off_the_reactor_thread_once_running() {
+    let _limit = crate::common::time_limit();
     let reactor = reactor();
     let (tx, rx) = mpsc::channel();
     let handle = reactor.handle();
@@ -71,6 +72,7 @@ fn call_in_thread_runs_off_the_reactor_thread_once_running() {
 
 #[test]
 fn the_pool_starts_with_the_reactor_and_is_joined_at_shutdown() {
+    let _limit = crate::common::time_limit();
     let reactor = reactor();
     let pool = reactor.thread_pool();
     assert_eq!(pool.max_threads(), 10);
@@ -96,6 +98,7 @@ fn the_pool_starts_with_the_reactor_and_is_joined_at_shutdown() {
 
 #[test]
 fn the_pool_finishes_queued_work_before_shutdown_completes() {
+    let _limit = crate::common::time_limit();
     let reactor = reactor();
     reactor.suggest_thread_pool_size(1);
     let done = Arc::new(AtomicUsize::new(0));
@@ -118,6 +121,7 @@ fn the_pool_finishes_queued_work_before_shutdown_completes() {
 
 #[test]
 fn suggest_thread_pool_size_bounds_the_threads() {
+    let _limit = crate::common::time_limit();
     let reactor = reactor();
     reactor.suggest_thread_pool_size(2);
     let pool = reactor.thread_pool();
@@ -168,6 +172,7 @@ fn suggest_thread_pool_size_bounds_the_threads() {
 
 #[test]
 fn defer_to_thread_fires_on_the_reactor_thread() {
+    let _limit = crate::common::time_limit();
     let reactor = reactor();
     let reactor_thread = std::thread::current().id();
     let (tx, rx) = mpsc::channel();
@@ -187,6 +192,7 @@ fn defer_to_thread_fires_on_the_reactor_thread() {
 
 #[test]
 fn defer_to_thread_failures_and_panics_errback() {
+    let _limit = crate::common::time_limit();
     let reactor = reactor();
     let failed = defer_to_thread(&reactor, || Err::<i32, _>(Failure::msg("thread failed")));
     let panicked = defer_to_thread(&reactor, || -> Result<i32, Failure> { panic!("thread panicked") });
@@ -209,6 +215,7 @@ fn defer_to_thread_failures_and_panics_errback() {
 
 #[test]
 fn cancelling_defer_to_thread_fails_at_once_and_swallows_the_late_result() {
+    let _limit = crate::common::time_limit();
     let logged = LoggedErrors::capture();
     let reactor = reactor();
     reactor.suggest_thread_pool_size(1);
@@ -237,6 +244,7 @@ fn cancelling_defer_to_thread_fails_at_once_and_swallows_the_late_result() {
 
 #[test]
 fn defer_to_thread_after_shutdown_fails_with_thread_pool_stopped() {
+    let _limit = crate::common::time_limit();
     let reactor = reactor();
     reactor.call_when_running(|| Reactor::current().unwrap().stop());
     reactor.run().unwrap();
@@ -246,6 +254,7 @@ fn defer_to_thread_after_shutdown_fails_with_thread_pool_stopped() {
 
 #[test]
 fn defer_to_thread_pool_uses_the_given_pool() {
+    let _limit = crate::common::time_limit();
     let reactor = reactor();
     let pool = ThreadPool::new(1);
     pool.start();
@@ -288,6 +297,7 @@ fn blocking_from_pool<T: Send + 'static>(
 
 #[test]
 fn blocking_call_from_thread_returns_the_value() {
+    let _limit = crate::common::time_limit();
     let value = blocking_from_pool(|h| {
         let reactor_side = h.clone();
         blocking_call_from_thread(&h, move || {
@@ -300,6 +310,7 @@ fn blocking_call_from_thread_returns_the_value() {
 
 #[test]
 fn blocking_call_from_thread_waits_for_a_deferred() {
+    let _limit = crate::common::time_limit();
     let value = blocking_from_pool(|h| {
         let timers = h.clone();
         blocking_call_from_thread(&h, move || {
@@ -313,6 +324,7 @@ fn blocking_call_from_thread_waits_for_a_deferred() {
 
 #[test]
 fn blocking_call_from_thread_returns_failures() {
+    let _limit = crate::common::time_limit();
     let now = blocking_from_pool(|h| blocking_call_from_thread(&h, || fail::<()>(Failure::msg("bar"))));
     assert_eq!(now.unwrap_err().error_message(), "bar");
     let later = blocking_from_pool(|h| {
@@ -333,6 +345,7 @@ fn blocking_call_from_thread_returns_failures() {
 
 #[test]
 fn blocking_call_from_thread_on_the_reactor_thread_is_refused() {
+    let _limit = crate::common::time_limit();
     let reactor = reactor();
     let err = blocking_call_from_thread(&reactor, || Ok(1)).unwrap_err();
     assert!(err.check::<CalledOnReactorThread>());
@@ -349,6 +362,7 @@ fn blocking_call_from_thread_on_the_reactor_thread_is_refused() {
 
 #[test]
 fn blocking_call_from_thread_made_before_run_waits_for_it() {
+    let _limit = crate::common::time_limit();
     let reactor = reactor();
     let handle = reactor.handle();
     let (queued_tx, queued_rx) = mpsc::channel();
@@ -367,6 +381,7 @@ fn blocking_call_from_thread_made_before_run_waits_for_it() {
 
 #[test]
 fn blocking_call_from_thread_is_released_when_the_reactor_shuts_down() {
+    let _limit = crate::common::time_limit();
     let result = blocking_from_pool(|h| {
         let stopper = h.clone();
         // The function stops the reactor and returns a Deferred nobody will fire: Twisted
@@ -381,6 +396,7 @@ fn blocking_call_from_thread_is_released_when_the_reactor_shuts_down() {
 
 #[test]
 fn blocking_call_from_thread_after_shutdown_is_refused() {
+    let _limit = crate::common::time_limit();
     let reactor = reactor();
     reactor.call_when_running(|| Reactor::current().unwrap().stop());
     reactor.run().unwrap();
@@ -394,6 +410,7 @@ fn blocking_call_from_thread_after_shutdown_is_refused() {
 
 #[test]
 fn dropping_an_unrun_reactor_releases_blocked_threads() {
+    let _limit = crate::common::time_limit();
     let reactor = reactor();
     let handle = reactor.handle();
     let (queued_tx, queued_rx) = mpsc::channel();
@@ -412,6 +429,7 @@ fn dropping_an_unrun_reactor_releases_blocked_threads() {
 
 #[test]
 fn thread_pool_queues_until_started_and_drains_on_stop() {
+    let _limit = crate::common::time_limit();
     let pool = ThreadPool::new(3);
     let done = Arc::new(AtomicUsize::new(0));
     for _ in 0..10 {
@@ -437,6 +455,7 @@ fn thread_pool_queues_until_started_and_drains_on_stop() {
 
 #[test]
 fn thread_pool_grows_when_the_maximum_rises() {
+    let _limit = crate::common::time_limit();
     let pool = ThreadPool::new(1);
     pool.start();
     let gate = Gate::default();
@@ -453,6 +472,7 @@ fn thread_pool_grows_when_the_maximum_rises() {
 
 #[test]
 fn a_panicking_job_does_not_kill_the_pool() {
+    let _limit = crate::common::time_limit();
     let pool = ThreadPool::new(1);
     pool.start();
     pool.call_in_thread(|| panic!("job panicked")).unwrap();
@@ -465,6 +485,7 @@ fn a_panicking_job_does_not_kill_the_pool() {
 
 #[test]
 fn a_pool_that_never_started_drops_its_work_on_stop() {
+    let _limit = crate::common::time_limit();
     let pool = ThreadPool::new(2);
     let (tx, rx) = mpsc::channel::<()>();
     pool.call_in_thread(move || tx.send(()).unwrap()).unwrap();

@@ -1,5 +1,7 @@
 //! Extreme delays: a delay too large to represent means "never", not a panic.
 
+mod common;
+
 use std::time::Duration;
 
 use tokio_twisted::reactor::Reactor;
@@ -23,6 +25,7 @@ fn clock_accepts_the_largest_delay() {
 /// The reactor keeps running other work while a never-due call is pending.
 #[test]
 fn reactor_accepts_the_largest_delay() {
+    let _limit = crate::common::time_limit();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .start_paused(true)

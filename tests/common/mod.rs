@@ -1,48 +1,88 @@
 //! Helpers shared by the test binaries: time limits, reactors without signal handlers (on
 //! real or paused Tokio time) and a small log for the order in which callbacks run.
 //!
-//! Every test that runs a reactor, waits on another thread or touches a socket runs its
-//! body under a time limit, so a regression (a lost wake-up, a stop that never comes) fails
-//! in seconds with a message instead of stalling the suite:
+//! Every test that runs a reactor, waits on another thread or touches a socket runs under a
+//! time limit, so a regression (a lost wake-up, a stop that never comes) fails in seconds
+//! with a message instead of stalling the suite. The usual way is one line at the top of
+//! the test, which works the same in `#[test]` and `#[tokio::test]` (paused time or not):
 //!
 //! ```text
 //! #[test]
 //! fn stops_from_a_thread() {
-//!     common::bounded("stops_from_a_thread", || {
-//!         let reactor = common::reactor();
-//!         // ...
-//!         reactor.run().unwrap();
-//!     });
-//! }
-//!
-//! #[tokio::test]
-//! async fn awaits_a_thread() {
-//!     common::within("awaits_a_thread", async { /* ... */ }).await;
+//!     let _limit = common::time_limit();
+//!     let reactor = common::reactor();
+//!     // ...
 //! }
 //! ```
+//!
+//! When the limit passes, [`time_limit`] reports the test on stderr and ends the whole test
+//! binary (a hung thread cannot be made to fail from outside). [`bounded`] instead runs a
+//! body on a thread of its own and fails just that test; [`within`] bounds a future in Tokio
+//! time.
 //!
 //! Each test crate declares `mod common;` (the conformance binary with a `#[path]`), and
 //! each uses only some of these.
 
 #![allow(dead_code, reason = "each test binary uses only some of the helpers")]
 
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::sync::mpsc::{RecvTimeoutError, sync_channel};
+use std::io::Write as _;
+use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
+use std::sync::mpsc::{self, RecvTimeoutError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio_twisted::reactor::{Reactor, ReactorHandle, ReactorNotRunning};
 
-/// The time limit of one test: long enough for a loaded CI machine (the suite runs a few
-/// real-time timers of at most a couple of seconds), short enough that a hang is reported
-/// within the minute. `TEST_TIME_LIMIT_SECS` overrides it (for slow runners such as
-/// valgrind).
+/// The time limit of one test: long enough for a loaded CI machine (the suite's real-time
+/// timers are at most a couple of seconds), short enough that a hang is reported within
+/// half a minute. `TEST_TIME_LIMIT_SECS` (seconds, fractions allowed) overrides it, for
+/// slow runners such as valgrind.
 pub(crate) fn limit() -> Duration {
-    let secs = std::env::var("TEST_TIME_LIMIT_SECS")
+    std::env::var("TEST_TIME_LIMIT_SECS")
         .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-        .unwrap_or(30);
-    Duration::from_secs(secs)
+        .and_then(|s| s.parse::<f64>().ok())
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .unwrap_or(Duration::from_secs(20))
+}
+
+/// Holds a test to [`limit()`] while it lives; see [`time_limit`].
+#[derive(Debug)]
+#[must_use = "the limit lasts as long as this guard: bind it with `let _limit = ...`"]
+pub(crate) struct TimeLimit {
+    // Dropping the sender tells the watchdog the test finished (or failed) in time.
+    _finished: mpsc::Sender<()>,
+}
+
+/// Starts a watchdog for the calling test: if the returned guard is still alive after
+/// [`limit()`], the watchdog writes the test's name and place to stderr and ends the test
+/// binary with exit code 101, so `cargo test` fails in seconds instead of hanging.
+///
+/// The test is named after the current thread, which the test harness names after the
+/// test. The report goes straight to stderr because the harness's output capture would
+/// swallow it when the process exits.
+#[track_caller]
+pub(crate) fn time_limit() -> TimeLimit {
+    let place = Location::caller();
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("an unnamed test")
+        .to_owned();
+    let limit = limit();
+    let (finished, wait) = mpsc::channel::<()>();
+    std::thread::Builder::new()
+        .name(format!("time limit of {test}"))
+        .spawn(move || {
+            if let Err(RecvTimeoutError::Timeout) = wait.recv_timeout(limit) {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "\n{test} ({place}) did not finish within {limit:?} and is presumed \
+                     hung (a lost wake-up, or a stop that never came): ending the test binary"
+                );
+                std::process::exit(101);
+            }
+        })
+        .expect("spawn the watchdog thread");
+    TimeLimit { _finished: finished }
 }
 
 /// Runs `body` on a thread of its own and waits for it at most [`limit()`]: a test body

@@ -71,6 +71,7 @@ fn test_ne() {
 /// A reactor no signal stopped reports none.
 #[test]
 fn test_exit_signal_defaults_to_none() {
+    let _limit = crate::common::time_limit();
     let r = Reactor::builder().without_signal_handlers().build().unwrap();
     assert_eq!(r.exit_signal(), None);
     r.call_when_running(|| Reactor::current().unwrap().stop());
@@ -95,6 +96,7 @@ fn assert_stopped_by(test: &str, signal: &'static str, expected: ExitSignal) {
 #[cfg(unix)]
 #[test]
 fn test_capture_sigint() {
+    let _limit = crate::common::time_limit();
     assert_stopped_by("test_base::test_capture_sigint", "-INT", ExitSignal::Interrupt);
 }
 
@@ -103,5 +105,6 @@ fn test_capture_sigint() {
 #[cfg(unix)]
 #[test]
 fn test_capture_sigterm() {
+    let _limit = crate::common::time_limit();
     assert_stopped_by("test_base::test_capture_sigterm", "-TERM", ExitSignal::Terminate);
 }

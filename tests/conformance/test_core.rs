@@ -58,6 +58,7 @@ pub(crate) fn kill_self(signal: &str) {
 /// Stopping a reactor that never ran fails with `ReactorNotRunning`.
 #[test]
 fn test_stop_when_not_started() {
+    let _limit = crate::common::time_limit();
     assert_eq!(reactor().stop(), Err(ReactorNotRunning));
 }
 
@@ -65,6 +66,7 @@ fn test_stop_when_not_started() {
 /// Stopping a reactor that has stopped fails with `ReactorNotRunning`.
 #[test]
 fn test_stop_when_already_stopped() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     r.call_when_running(stopper(&r));
     r.run().unwrap();
@@ -75,6 +77,7 @@ fn test_stop_when_already_stopped() {
 /// `call_when_running` functions run in the order they were registered.
 #[test]
 fn test_call_when_running_order() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
     r.call_when_running(push(&log, "first"));
@@ -88,6 +91,7 @@ fn test_call_when_running_order() {
 /// `running` is false in *before startup* triggers and true in *during* and *after* ones.
 #[test]
 fn test_running_for_startup_events() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
     for (phase, name) in [
@@ -116,6 +120,7 @@ fn test_running_for_startup_events() {
 #[cfg(unix)]
 #[test]
 fn test_signal_handlers_installed_during_startup() {
+    let _limit = crate::common::time_limit();
     in_own_process("test_core::test_signal_handlers_installed_during_startup", || {
         let r = Reactor::builder().build().unwrap();
         let log = log();
@@ -132,6 +137,7 @@ fn test_signal_handlers_installed_during_startup() {
 /// `stop` fires all three shutdown phases before `run` returns.
 #[test]
 fn test_stop_shut_down_events() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
     r.add_system_event_trigger(Phase::Before, Event::Shutdown, push(&log, "before"));
@@ -146,6 +152,7 @@ fn test_stop_shut_down_events() {
 /// *Before shutdown* triggers do not run inside `stop`.
 #[test]
 fn test_shutdown_fires_triggers_asynchronously() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
     r.add_system_event_trigger(Phase::Before, Event::Shutdown, push(&log, "before shutdown"));
@@ -196,6 +203,7 @@ fn test_shutdown_disconnects_cleanly() {
 /// `run` on a running reactor fails with `ReactorAlreadyRunning`.
 #[test]
 fn test_multiple_run() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
     let l = Arc::clone(&log);
@@ -214,6 +222,7 @@ fn test_multiple_run() {
 /// and `run` returns only after `stop`.
 #[test]
 fn test_run_with_asynchronous_before_startup_trigger() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
     let (h, l) = (r.handle(), Arc::clone(&log));
@@ -236,6 +245,7 @@ fn test_run_with_asynchronous_before_startup_trigger() {
 /// `crash` stops the reactor without firing shutdown triggers.
 #[test]
 fn test_crash() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
     r.add_system_event_trigger(Phase::Before, Event::Shutdown, push(&log, "before shutdown"));
@@ -253,6 +263,7 @@ fn test_crash() {
 /// A crashed reactor runs again, and is running when its startup completes.
 #[test]
 fn test_run_after_crash() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
     let (h, l) = (r.handle(), Arc::clone(&log));
@@ -274,6 +285,7 @@ fn test_run_after_crash() {
 /// `run` after a stop fails with `ReactorNotRestartable`, even from a shutdown trigger.
 #[test]
 fn test_run_after_stop() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
     r.call_when_running(stopper(&r));

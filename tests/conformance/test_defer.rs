@@ -1507,6 +1507,7 @@ mod deferred_tests {
     /// 100,000 of them fit in a 256 KiB stack.
     #[test]
     fn test_bounded_stack_depth() {
+        let _limit = crate::common::time_limit();
         let depths = std::thread::Builder::new()
             .stack_size(256 * 1024)
             .spawn(|| (chain_deferreds(1), chain_deferreds(2), chain_deferreds(100_000)))
@@ -2227,6 +2228,7 @@ mod deferred_future_adapter_tests {
     /// A Deferred is itself a future: a Tokio task awaiting it gets its value once it fires.
     #[tokio::test]
     async fn test_as_future() {
+        let _limit = crate::common::time_limit();
         let (d, r) = Deferred::<i32>::new();
         let task = tokio::spawn(d);
         tokio::task::yield_now().await;
@@ -2239,6 +2241,7 @@ mod deferred_future_adapter_tests {
     /// Awaiting a Deferred that fails gives the failure as an error.
     #[tokio::test]
     async fn test_as_future_failure() {
+        let _limit = crate::common::time_limit();
         let logged = LoggedErrors::capture();
         let (d, r) = Deferred::<()>::new();
         let the_failure = Failure::new(ZeroDivisionError("division by zero"));
@@ -2462,6 +2465,7 @@ mod basic_tests {
     /// 256 KiB thread).
     #[test]
     fn test_stack_usage() {
+        let _limit = crate::common::time_limit();
         let result = std::thread::Builder::new()
             .stack_size(256 * 1024)
             .spawn(|| {
@@ -2482,6 +2486,7 @@ mod basic_tests {
     /// Awaiting many immediately ready non-Deferred futures does not grow the stack either.
     #[test]
     fn test_stack_usage2() {
+        let _limit = crate::common::time_limit();
         let result = std::thread::Builder::new()
             .stack_size(256 * 1024)
             .spawn(|| {

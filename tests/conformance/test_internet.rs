@@ -70,6 +70,7 @@ fn remover(
 /// A *before* trigger runs ahead of a *during* trigger added earlier.
 #[test]
 fn test_add_before_trigger() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
     r.add_system_event_trigger(Phase::During, TEST, push(&log, "during"));
@@ -82,6 +83,7 @@ fn test_add_before_trigger() {
 /// A *during* trigger runs between the *before* and *after* phases.
 #[test]
 fn test_add_during_trigger() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
     r.add_system_event_trigger(Phase::After, TEST, push(&log, "after"));
@@ -95,6 +97,7 @@ fn test_add_during_trigger() {
 /// An *after* trigger runs behind a *during* trigger added later.
 #[test]
 fn test_add_after_trigger() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
     r.add_system_event_trigger(Phase::After, TEST, push(&log, "after"));
@@ -107,6 +110,7 @@ fn test_add_after_trigger() {
 /// A removed trigger does not run.
 #[test]
 fn test_remove_trigger() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
     let id = r.add_system_event_trigger(Phase::Before, TEST, push(&log, "removed"));
@@ -119,6 +123,7 @@ fn test_remove_trigger() {
 /// An id this reactor never handed out (here, another reactor's) is rejected.
 #[test]
 fn test_remove_nonexistent_trigger() {
+    let _limit = crate::common::time_limit();
     let (a, b) = (reactor(), reactor());
     let foreign = b.add_system_event_trigger(Phase::Before, TEST, || {});
     assert_eq!(a.remove_system_event_trigger(foreign), Err(UnknownTriggerError));
@@ -128,6 +133,7 @@ fn test_remove_nonexistent_trigger() {
 /// Removing the same trigger twice fails the second time.
 #[test]
 fn test_remove_removed_trigger() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let id = r.add_system_event_trigger(Phase::Before, TEST, || {});
     r.remove_system_event_trigger(id).unwrap();
@@ -138,6 +144,7 @@ fn test_remove_removed_trigger() {
 /// Firing runs before, during and after triggers in that order, each in registration order.
 #[test]
 fn test_fire_event() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
     r.add_system_event_trigger(Phase::After, TEST, push(&log, "first after"));
@@ -165,6 +172,7 @@ fn test_fire_event() {
 /// A Deferred returned by a *before* trigger holds the later phases until it fires.
 #[test]
 fn test_asynchronous_before() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
     let (d, resolver) = Deferred::<()>::new();
@@ -181,6 +189,7 @@ fn test_asynchronous_before() {
 /// A failing *before* trigger is logged and the remaining triggers run.
 #[test]
 fn test_before_trigger_exception() {
+    let _limit = crate::common::time_limit();
     let logged = LoggedErrors::capture();
     let r = reactor();
     let log = log();
@@ -196,6 +205,7 @@ fn test_before_trigger_exception() {
 /// A failing *during* trigger is logged and the remaining triggers run.
 #[test]
 fn test_during_trigger_exception() {
+    let _limit = crate::common::time_limit();
     let logged = LoggedErrors::capture();
     let r = reactor();
     let log = log();
@@ -212,6 +222,7 @@ fn test_during_trigger_exception() {
 /// that it will raise), and the other triggers are unaffected.
 #[test]
 fn test_synchronous_remove_already_executed_before() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
     let slot = Slot::default();
@@ -230,6 +241,7 @@ fn test_synchronous_remove_already_executed_before() {
 /// A *before* trigger that removes a later *before* trigger stops it from running.
 #[test]
 fn test_synchronous_remove_pending_before() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
     let slot = Slot::default();
@@ -244,6 +256,7 @@ fn test_synchronous_remove_pending_before() {
 /// A *before* trigger that removes a *during* trigger stops it from running.
 #[test]
 fn test_synchronous_before_removes_during() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
     let slot = Slot::default();
@@ -258,6 +271,7 @@ fn test_synchronous_before_removes_during() {
 /// A *during* trigger removed while a *before* Deferred is pending does not run.
 #[test]
 fn test_asynchronous_before_removes_during() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
     let (d, resolver) = Deferred::<()>::new();
@@ -275,6 +289,7 @@ fn test_asynchronous_before_removes_during() {
 /// ran removes only the *during* one, without complaint.
 #[test]
 fn test_synchronous_before_removes_conspicuously_similar_during() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
     let slot = Slot::default();
@@ -292,6 +307,7 @@ fn test_synchronous_before_removes_conspicuously_similar_during() {
 /// A *during* trigger that removes a later *during* trigger stops it from running.
 #[test]
 fn test_synchronous_remove_pending_during() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
     let slot = Slot::default();
@@ -306,6 +322,7 @@ fn test_synchronous_remove_pending_during() {
 /// Firing an event twice runs each trigger once.
 #[test]
 fn test_triggers_run_once() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
     r.add_system_event_trigger(Phase::Before, TEST, push(&log, "before"));
@@ -332,6 +349,7 @@ fn add_system_event_trigger_test(phase: Phase) {
 /// A *before* trigger is not called until its event fires.
 #[test]
 fn test_before_phase() {
+    let _limit = crate::common::time_limit();
     add_system_event_trigger_test(Phase::Before);
 }
 
@@ -339,6 +357,7 @@ fn test_before_phase() {
 /// A *during* trigger is not called until its event fires.
 #[test]
 fn test_during_phase() {
+    let _limit = crate::common::time_limit();
     add_system_event_trigger_test(Phase::During);
 }
 
@@ -346,6 +365,7 @@ fn test_during_phase() {
 /// An *after* trigger is not called until its event fires.
 #[test]
 fn test_after_phase() {
+    let _limit = crate::common::time_limit();
     add_system_event_trigger_test(Phase::After);
 }
 
@@ -353,6 +373,7 @@ fn test_after_phase() {
 /// *Before* triggers run ahead of *during* ones.
 #[test]
 fn test_before_preceeds_during() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
     r.add_system_event_trigger(Phase::Before, TEST, push(&log, "before"));
@@ -365,6 +386,7 @@ fn test_before_preceeds_during() {
 /// *During* triggers run ahead of *after* ones.
 #[test]
 fn test_during_preceeds_after() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
     r.add_system_event_trigger(Phase::During, TEST, push(&log, "during"));
@@ -377,6 +399,7 @@ fn test_during_preceeds_after() {
 /// The *during* phase waits for a Deferred returned by a *before* trigger.
 #[test]
 fn test_before_returns_deferred() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
     let (d, resolver) = Deferred::<()>::new();
@@ -392,6 +415,7 @@ fn test_before_returns_deferred() {
 /// The *during* phase waits for every *before* Deferred.
 #[test]
 fn test_multiple_before_return_deferred() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
     let (first, first_r) = Deferred::<()>::new();
@@ -411,6 +435,7 @@ fn test_multiple_before_return_deferred() {
 /// early: later *before* triggers run and their Deferreds are waited on too.
 #[test]
 fn test_subsequent_before_trigger_fires_prior_before_deferred() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
     let (first, first_r) = Deferred::<()>::new();
@@ -433,6 +458,7 @@ fn test_subsequent_before_trigger_fires_prior_before_deferred() {
 /// A removed trigger is not called when its event fires.
 #[test]
 fn test_remove_system_event_trigger() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
     r.add_system_event_trigger(Phase::Before, TEST, push(&log, "first"));
@@ -446,6 +472,7 @@ fn test_remove_system_event_trigger() {
 /// Removing an already-removed trigger fails (ids of other types cannot be passed at all).
 #[test]
 fn test_remove_non_existent_system_event_trigger() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let b = r.add_system_event_trigger(Phase::During, TEST, || {});
     r.remove_system_event_trigger(b).unwrap();
@@ -456,6 +483,7 @@ fn test_remove_non_existent_system_event_trigger() {
 /// One event waiting on a *before* Deferred does not hold up another event.
 #[test]
 fn test_interaction_between_different_events() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
     let (first, first_r) = Deferred::<()>::new();
@@ -501,6 +529,7 @@ fn test_interaction_between_different_events() {
 /// and moves by exactly what the timers waited for.
 #[test]
 fn test_seconds() {
+    let _limit = crate::common::time_limit();
     let r = paused_reactor();
     let start = r.now();
     assert_eq!(r.now(), start);
@@ -514,6 +543,7 @@ fn test_seconds() {
 /// A call's time is the reactor's time plus the delay.
 #[test]
 fn test_call_later_uses_reactor_seconds_in_delayed_call() {
+    let _limit = crate::common::time_limit();
     let r = paused_reactor();
     let call = r.call_later(Duration::from_secs(5), || {});
     assert_eq!(call.time(), r.now() + Duration::from_secs(5));
@@ -524,6 +554,7 @@ fn test_call_later_uses_reactor_seconds_in_delayed_call() {
 /// A call's `reset` counts from the reactor's current time.
 #[test]
 fn test_call_later_uses_reactor_seconds_as_delayed_call_seconds_factory() {
+    let _limit = crate::common::time_limit();
     let r = paused_reactor();
     let call = r.call_later(Duration::from_secs(100), || {});
     r.call_later(Duration::from_secs(3), stop_call(&r));
@@ -538,6 +569,7 @@ fn test_call_later_uses_reactor_seconds_as_delayed_call_seconds_factory() {
 /// A call made with `call_later` really runs its function.
 #[test]
 fn test_call_later() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let (d, resolver) = Deferred::<&str>::new();
     r.call_later(Duration::ZERO, move || resolver.callback("called").unwrap());
@@ -551,6 +583,7 @@ fn test_call_later() {
 /// A reset call is scheduled at the new time.
 #[test]
 fn test_call_later_reset() {
+    let _limit = crate::common::time_limit();
     let r = paused_reactor();
     let call = r.call_later(Duration::from_secs(2), || {});
     let original = call.time();
@@ -563,6 +596,7 @@ fn test_call_later_reset() {
 /// A cancelled call does not run, even two iterations later.
 #[test]
 fn test_cancel_delayed_call() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let called = Arc::new(AtomicBool::new(false));
     let c = Arc::clone(&called);
@@ -580,6 +614,7 @@ fn test_cancel_delayed_call() {
 /// Cancelling twice fails with `AlreadyCancelled`.
 #[test]
 fn test_cancel_cancelled_delayed_call() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let call = r.call_later(Duration::ZERO, || {});
     call.cancel().unwrap();
@@ -590,6 +625,7 @@ fn test_cancel_cancelled_delayed_call() {
 /// Cancelling a call from inside its own function fails with `AlreadyCalled`.
 #[test]
 fn test_cancel_called_delayed_call_synchronous() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let slot: Arc<Mutex<Option<DelayedCall>>> = Arc::default();
     let outcome = Arc::new(Mutex::new(None));
@@ -610,6 +646,7 @@ fn test_cancel_called_delayed_call_synchronous() {
 /// Cancelling a call after it ran fails with `AlreadyCalled`.
 #[test]
 fn test_cancel_called_delayed_call_asynchronous() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let slot: Arc<Mutex<Option<DelayedCall>>> = Arc::default();
     let outcome = Arc::new(Mutex::new(None));
@@ -633,6 +670,7 @@ fn test_cancel_called_delayed_call_asynchronous() {
 /// A call ten seconds away is due ten seconds after the reactor's now.
 #[test]
 fn test_call_later_time() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let before = r.now();
     let call = r.call_later(Duration::from_secs(10), || {});
@@ -647,6 +685,7 @@ fn test_call_later_time() {
 /// A call can be formatted in every state, and the text shows the state.
 #[test]
 fn test_delayed_call_stringification() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let call = r.call_later(Duration::ZERO, || {});
     assert!(format!("{call:?}").contains("Pending"));
@@ -667,6 +706,7 @@ fn test_delayed_call_stringification() {
 /// Another thread's `call_from_thread` wakes a reactor that has nothing else to do.
 #[test]
 fn test_wake_up() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let (d, resolver) = Deferred::<()>::new();
     let h = r.handle();
@@ -686,6 +726,7 @@ fn test_wake_up() {
 /// calls of this one, instead of looping forever.
 #[test]
 fn test_call_from_thread_stops() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let stopped = Arc::new(AtomicBool::new(false));
     let outcome = Arc::new(Mutex::new(None));
@@ -711,6 +752,7 @@ fn test_call_from_thread_stops() {
 /// `pending_calls` holds every live call, through additions, runs and cancellations.
 #[test]
 fn test_get_delayed_calls() {
+    let _limit = crate::common::time_limit();
     let r = paused_reactor();
     let timers: Arc<Mutex<Vec<(usize, DelayedCall)>>> = Arc::default();
     let missing = Arc::new(Mutex::new(Vec::new()));
@@ -771,6 +813,7 @@ fn test_get_delayed_calls() {
 /// A call is active until it has run.
 #[test]
 fn test_active() {
+    let _limit = crate::common::time_limit();
     let r = paused_reactor();
     let slot: Arc<Mutex<Option<DelayedCall>>> = Arc::default();
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -800,6 +843,7 @@ fn test_active() {
 /// A hundred calls from threads all run.
 #[test]
 fn test_lots_of_threads_are_scheduled_correctly() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let counter = Arc::new(Mutex::new(0));
     for _ in 0..100 {
@@ -821,6 +865,7 @@ fn test_lots_of_threads_are_scheduled_correctly() {
 /// Calls from threads run in the order they were made.
 #[test]
 fn test_threads_are_run_in_scheduled_order() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
     for item in ["1", "2", "3"] {
@@ -840,6 +885,7 @@ fn test_threads_are_run_in_scheduled_order() {
 /// A call from a thread made before `run` waits for it.
 #[test]
 fn test_scheduled_threads_not_run_until_reactor_runs() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
     let (l, h) = (Arc::clone(&log), r.handle());

@@ -48,6 +48,7 @@ fn run_until<T: Send + Clone + 'static>(reactor: &Reactor, d: Deferred<T>) -> Re
 /// The suggested size becomes the pool's maximum, up or down.
 #[test]
 fn test_suggest_thread_pool_size() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     r.suggest_thread_pool_size(34);
     assert_eq!(r.thread_pool().max_threads(), 34);
@@ -59,6 +60,7 @@ fn test_suggest_thread_pool_size() {
 /// `call_in_thread` runs its function off the reactor thread.
 #[test]
 fn test_call_in_thread() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let (tx, rx) = mpsc::channel();
     let h = r.handle();
@@ -75,6 +77,7 @@ fn test_call_in_thread() {
 /// `call_from_thread` works from the reactor thread and from a pool thread.
 #[test]
 fn test_call_from_thread() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let (by_reactor, by_reactor_r) = Deferred::<()>::new();
     let (by_other, by_other_r) = Deferred::<()>::new();
@@ -99,6 +102,7 @@ fn test_call_from_thread() {
 /// A hundred thousand calls from one thread never fail or block the caller.
 #[test]
 fn test_waker_overflow() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let (tx, rx) = mpsc::channel();
     let h = r.handle();
@@ -143,6 +147,7 @@ fn fire_later<T: Send + 'static>(h: &ReactorHandle, result: Result<T, Failure>) 
 /// A blocking call returns the value of the fired Deferred the function returned.
 #[test]
 fn test_blocking_call_from_thread() {
+    let _limit = crate::common::time_limit();
     assert_eq!(blocking_call(|_| succeed("foo")).unwrap(), "foo");
 }
 
@@ -150,6 +155,7 @@ fn test_blocking_call_from_thread() {
 /// A blocking call waits for a Deferred that fires later.
 #[test]
 fn test_async_blocking_call_from_thread() {
+    let _limit = crate::common::time_limit();
     assert_eq!(blocking_call(|h| fire_later(&h, Ok("egg"))).unwrap(), "egg");
 }
 
@@ -157,6 +163,7 @@ fn test_async_blocking_call_from_thread() {
 /// A blocking call returns the failure of a failed Deferred.
 #[test]
 fn test_error_blocking_call_from_thread() {
+    let _limit = crate::common::time_limit();
     let err = blocking_call(|_| fail::<()>(Failure::msg("bar"))).unwrap_err();
     assert!(err.check::<MessageError>());
     assert_eq!(err.error_message(), "bar");
@@ -166,6 +173,7 @@ fn test_error_blocking_call_from_thread() {
 /// A blocking call returns the failure of a Deferred that fails later.
 #[test]
 fn test_async_error_blocking_call_from_thread() {
+    let _limit = crate::common::time_limit();
     let err = blocking_call(|h| fire_later::<()>(&h, Err(Failure::msg("spam")))).unwrap_err();
     assert_eq!(err.error_message(), "spam");
 }
@@ -177,6 +185,7 @@ fn test_async_error_blocking_call_from_thread() {
 /// `call_multiple_in_thread` runs the functions in order, in one thread.
 #[test]
 fn test_call_multiple() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     r.suggest_thread_pool_size(8);
     let seen = Arc::new(Mutex::new(Vec::<(usize, ThreadId)>::new()));
@@ -203,6 +212,7 @@ fn test_call_multiple() {
 /// `defer_to_thread` fires with the function's result.
 #[test]
 fn test_deferred_result() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let (x, y) = (3, 4);
     let d = defer_to_thread(&r, move || Ok(x + y));
@@ -213,6 +223,7 @@ fn test_deferred_result() {
 /// `defer_to_thread` fails with the function's error.
 #[test]
 fn test_deferred_failure() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let d = defer_to_thread(&r, || Err::<(), _>(Failure::new(std::fmt::Error)));
     assert!(run_until(&r, d).unwrap_err().check::<std::fmt::Error>());
@@ -222,6 +233,7 @@ fn test_deferred_failure() {
 /// A failing `defer_to_thread` chained after a successful one fails.
 #[test]
 fn test_deferred_failure_after_success() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let h = r.handle();
     let d = defer_to_thread(&r, || Ok(()))
@@ -236,6 +248,7 @@ fn test_deferred_failure_after_success() {
 /// `defer_to_thread_pool` fires with the function's result.
 #[test]
 fn test_defer_to_thread_pool_deferred_result() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let pool = ThreadPool::new(8);
     pool.start();
@@ -248,6 +261,7 @@ fn test_defer_to_thread_pool_deferred_result() {
 /// `defer_to_thread_pool` fails with the function's error.
 #[test]
 fn test_defer_to_thread_pool_deferred_failure() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let pool = ThreadPool::new(8);
     pool.start();
@@ -264,6 +278,7 @@ fn test_defer_to_thread_pool_deferred_failure() {
 /// reactor leaves no thread behind.
 #[test]
 fn test_call_before_startup_unexecuted() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let (tx, rx) = mpsc::channel::<&str>();
     r.call_in_thread(move || tx.send("threaded call").unwrap())
@@ -283,6 +298,7 @@ fn test_call_before_startup_unexecuted() {
 /// The pool starts when the reactor runs and is stopped (joined) before `run` returns.
 #[test]
 fn test_get_thread_pool() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let pool = r.thread_pool();
     assert!(!pool.started(), "not before run");
@@ -301,6 +317,7 @@ fn test_get_thread_pool() {
 /// The suggested size is the pool's maximum.
 #[test]
 fn test_thread_tests_builder_suggest_thread_pool_size() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     r.suggest_thread_pool_size(17);
     assert_eq!(r.thread_pool().max_threads(), 17);
@@ -311,6 +328,7 @@ fn test_thread_tests_builder_suggest_thread_pool_size() {
 /// is scheduled (the reactor would otherwise wait forever: the test ending proves it).
 #[test]
 fn test_delayed_call_from_thread() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let h = r.handle();
     r.call_later(Duration::ZERO, move || {
@@ -324,6 +342,7 @@ fn test_delayed_call_from_thread() {
 /// A `call_from_thread` made on a pool thread runs on the reactor thread.
 #[test]
 fn test_thread_tests_builder_call_from_thread() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let result = Arc::new(Mutex::new(None));
     let (h, res) = (r.handle(), Arc::clone(&result));
@@ -348,6 +367,7 @@ fn test_thread_tests_builder_call_from_thread() {
 /// A pool made before the reactor ran is stopped, with no thread left, after it stops.
 #[test]
 fn test_stop_thread_pool() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let pool = r.thread_pool();
     let h = r.handle();
@@ -364,6 +384,7 @@ fn test_stop_thread_pool() {
 /// A pool first made while the reactor runs is stopped, with no thread left, too.
 #[test]
 fn test_stop_thread_pool_when_started_after_reactor_ran() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let pools = Arc::new(Mutex::new(Vec::new()));
     let (h, p) = (r.handle(), Arc::clone(&pools));
@@ -384,6 +405,7 @@ fn test_stop_thread_pool_when_started_after_reactor_ran() {
 /// The pool of a reactor that never ran is stopped when the reactor goes away.
 #[test]
 fn test_clean_up_thread_pool_even_before_reactor_is_run() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let pool = r.thread_pool();
     drop(r);
@@ -398,6 +420,7 @@ fn test_clean_up_thread_pool_even_before_reactor_is_run() {
 /// Code on the reactor thread knows it is there.
 #[test]
 fn test_is_in_io_thread() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let results = Arc::new(Mutex::new(Vec::new()));
     let (h, res) = (r.handle(), Arc::clone(&results));
@@ -413,6 +436,7 @@ fn test_is_in_io_thread() {
 /// Code on a pool thread knows it is not on the reactor thread.
 #[test]
 fn test_is_not_in_io_thread() {
+    let _limit = crate::common::time_limit();
     let r = reactor();
     let results = Arc::new(Mutex::new(Vec::new()));
     let (h, res) = (r.handle(), Arc::clone(&results));
