@@ -3,8 +3,9 @@
 //! The reactor runs on a background thread; the application talks to it through a
 //! `Send + Sync` handle: it schedules timed calls with `call_later`, gathers Deferreds with a
 //! `DeferredList`, awaits Deferreds from `tokio::spawn`ed tasks, hands blocking work to the
-//! reactor's thread pool, runs a `LoopingCall` on the reactor, and stops the reactor
-//! gracefully at the end. It finishes in a few tens of milliseconds.
+//! reactor's thread pool, runs async code on the reactor with `spawn`, runs a `LoopingCall`
+//! on the reactor, and stops the reactor gracefully at the end, awaiting its thread with
+//! `join().await`. It finishes in a few tens of milliseconds.
 //!
 //! Run it with `cargo run --example tokio_app`.
 
@@ -28,7 +29,8 @@ fn answer_later(reactor: &impl ReactorTime, delay: Duration, answer: u64) -> Def
 #[tokio::main]
 async fn main() -> Result<(), Failure> {
     let started = Instant::now();
-    let (reactor, reactor_thread) = Reactor::spawn_background()?;
+    let mut background = Reactor::spawn_background()?;
+    let reactor = background.handle();
     assert!(!reactor.is_reactor_thread());
     println!("reactor started on its own thread");
 
@@ -64,6 +66,15 @@ async fn main() -> Result<(), Failure> {
         tokio::spawn(checksum).await??
     );
 
+    // Async code spawned onto the reactor from this Tokio task: it runs on the reactor
+    // thread, and its handle is awaited here.
+    let on_reactor = reactor.clone();
+    let task = reactor.spawn(async move {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        on_reactor.is_reactor_thread()
+    })?;
+    println!("task ran on the reactor thread: {}", task.await?);
+
     // A LoopingCall on the reactor: every 5 ms, stopping itself after three calls. With
     // `start_later` the first call comes one interval from now, so every call runs on the
     // reactor thread (`start` would make the first call right here, on this Tokio thread).
@@ -93,10 +104,9 @@ async fn main() -> Result<(), Failure> {
         answer_later(&flusher, Duration::from_millis(5), 0)
     });
     reactor.add_system_event_trigger(Phase::After, Event::Shutdown, || println!("reactor stopped"));
-    reactor.stop()?;
-    tokio::task::spawn_blocking(move || reactor_thread.join())
-        .await?
-        .map_err(|_| Failure::msg("the reactor thread panicked"))??;
+    background.stop()?;
+    // Waits for the reactor thread without blocking this runtime.
+    background.join().await?;
     println!("done in {} ms", started.elapsed().as_millis());
     Ok(())
 }

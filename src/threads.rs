@@ -26,7 +26,7 @@
 //! let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
 //! let reactor_thread = std::thread::current().id();
 //! let handle = reactor.handle();
-//! let d = defer_to_thread(&reactor, || Ok((1..=10).product::<u64>())) // on a pool thread
+//! let d = defer_to_thread(&reactor.handle(), || Ok((1..=10).product::<u64>())) // on a pool thread
 //!     .add_callback(move |n| {
 //!         assert_eq!(std::thread::current().id(), reactor_thread);
 //!         assert_eq!(n, 3_628_800);
@@ -53,7 +53,7 @@ pub use crate::reactor::pool::{ThreadPool, ThreadPoolStopped};
 /// use tokio_twisted::threads::{CalledOnReactorThread, blocking_call_from_thread};
 ///
 /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
-/// let err = blocking_call_from_thread(&reactor, || Ok(1)).unwrap_err();
+/// let err = blocking_call_from_thread(&reactor.handle(), || Ok(1)).unwrap_err();
 /// assert!(err.check::<CalledOnReactorThread>());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, thiserror::Error)]
@@ -77,8 +77,8 @@ pub struct CalledOnReactorThread;
 ///
 /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
 /// let handle = reactor.handle();
-/// let ok = defer_to_thread(&reactor, || Ok(6 * 7));
-/// let recovered = defer_to_thread(&reactor, || Err::<u32, _>(Failure::msg("disk on fire")))
+/// let ok = defer_to_thread(&reactor.handle(), || Ok(6 * 7));
+/// let recovered = defer_to_thread(&reactor.handle(), || Err::<u32, _>(Failure::msg("disk on fire")))
 ///     .add_errback(|f| {
 ///         assert_eq!(f.error_message(), "disk on fire");
 ///         Ok(0)
@@ -111,7 +111,7 @@ where
 /// let pool = ThreadPool::new(2);
 /// pool.start();
 /// let handle = reactor.handle();
-/// let d = defer_to_thread_pool(&reactor, &pool, || Ok(3 + 4)).add_callback(move |n| {
+/// let d = defer_to_thread_pool(&reactor.handle(), &pool, || Ok(3 + 4)).add_callback(move |n| {
 ///     handle.stop().map(|()| n).map_err(Into::into)
 /// });
 /// reactor.run().unwrap();
@@ -252,7 +252,7 @@ where
 ///     let stopper = handle.clone();
 ///     handle.call_from_thread(move || stopper.stop()).unwrap();
 /// }));
-/// call_multiple_in_thread(&reactor, calls).unwrap();
+/// call_multiple_in_thread(&reactor.handle(), calls).unwrap();
 /// reactor.run().unwrap();
 /// assert_eq!(*log.lock().unwrap(), [0, 1, 2]);
 /// ```

@@ -53,7 +53,7 @@ fn seed_call_later_fires_deferred_then_stops() {
     reactor.call_later(secs(2.0), move || {
         r.callback(3 * 3).unwrap();
     });
-    reactor.call_later(secs(4.0), stop_call(&reactor));
+    reactor.call_later(secs(4.0), stop_call(&reactor.handle()));
     reactor.run().unwrap();
     let seen = items(&seen);
     assert_eq!(seen.len(), 1);
@@ -90,7 +90,7 @@ fn seed_getter_callback_and_errback() {
             },
         ));
     }
-    reactor.call_later(secs(4.0), stop_call(&reactor));
+    reactor.call_later(secs(4.0), stop_call(&reactor.handle()));
     reactor.run().unwrap();
     assert_eq!(items(&out), ["You used an odd number!", "Result: 12"]);
 }
@@ -105,7 +105,7 @@ fn due_calls_run_in_time_order_and_fifo_for_equal_times() {
     for name in ["b1", "b2", "b3"] {
         reactor.call_later(secs(1.5), push(&order, name));
     }
-    reactor.call_later(secs(3.0), stop_call(&reactor));
+    reactor.call_later(secs(3.0), stop_call(&reactor.handle()));
     reactor.run().unwrap();
     assert_eq!(items(&order), ["a", "b1", "b2", "b3", "c"]);
 }
@@ -124,7 +124,7 @@ fn calls_scheduled_by_timed_calls_wait_for_the_next_iteration() {
         handle.call_from_thread(push(&o, "next iteration")).unwrap();
     });
     reactor.call_later(Duration::ZERO, push(&order, "second"));
-    reactor.call_later(secs(1.0), stop_call(&reactor));
+    reactor.call_later(secs(1.0), stop_call(&reactor.handle()));
     reactor.run().unwrap();
     assert_eq!(items(&order), ["first", "second", "next iteration", "zero-delay"]);
 }
@@ -163,7 +163,7 @@ fn a_panicking_timed_call_is_logged_and_the_reactor_carries_on() {
     reactor.call_later(secs(1.0), || panic!("boom"));
     reactor.call_later(secs(1.0), push(&order, "after the panic"));
     reactor.call_later(secs(2.0), push(&order, "later"));
-    reactor.call_later(secs(3.0), stop_call(&reactor));
+    reactor.call_later(secs(3.0), stop_call(&reactor.handle()));
     reactor.run().unwrap();
     assert_eq!(items(&order), ["after the panic", "later"]);
     let panics = logged.flush::<PanicError>();
@@ -187,7 +187,7 @@ fn cancelled_reset_and_delayed_calls() {
     reset.reset(secs(2.0)).unwrap();
     delayed.delay(secs(2.0)).unwrap();
     assert_eq!(reactor.pending_calls().len(), 2);
-    reactor.call_later(secs(4.0), stop_call(&reactor));
+    reactor.call_later(secs(4.0), stop_call(&reactor.handle()));
     reactor.run().unwrap();
     let fired = items(&fired);
     assert_eq!(fired.len(), 2);
@@ -238,10 +238,10 @@ fn stop_before_run_and_twice_is_reactor_not_running() {
 fn a_stopped_reactor_is_not_restartable_but_a_crashed_one_is() {
     let _limit = crate::common::time_limit();
     let reactor = reactor();
-    reactor.call_when_running(|| Reactor::current().unwrap().crash());
+    reactor.call_when_running(|| ReactorHandle::current().unwrap().crash());
     reactor.run().unwrap();
     assert!(!reactor.running());
-    reactor.call_when_running(stopper(&reactor));
+    reactor.call_when_running(stopper(&reactor.handle()));
     reactor.run().unwrap();
     assert!(matches!(reactor.run(), Err(RunError::NotRestartable(_))));
 }
@@ -255,7 +255,7 @@ fn crash_fires_no_shutdown_event() {
     reactor.add_system_event_trigger(Phase::During, Event::Shutdown, push(&events, "during"));
     let h = reactor.handle();
     reactor.call_when_running(move || {
-        h.call_later(Duration::ZERO, move || Reactor::current().unwrap().crash());
+        h.call_later(Duration::ZERO, move || ReactorHandle::current().unwrap().crash());
     });
     reactor.run().unwrap();
     assert!(items(&events).is_empty());
@@ -265,16 +265,18 @@ fn crash_fires_no_shutdown_event() {
 #[test]
 fn nested_run_is_already_running() {
     let _limit = crate::common::time_limit();
-    let reactor = reactor();
+    // The single owner is reachable from a task on its own thread only through a leak.
+    let reactor: &'static Reactor = Box::leak(Box::new(reactor()));
     let seen = log();
     let s = Arc::clone(&seen);
-    reactor.call_when_running(move || {
-        let me = Reactor::current().unwrap();
-        s.lock()
-            .unwrap()
-            .push(matches!(me.run(), Err(RunError::AlreadyRunning(_))));
-        me.stop()
-    });
+    reactor
+        .spawn_local(async move {
+            s.lock()
+                .unwrap()
+                .push(matches!(reactor.run(), Err(RunError::AlreadyRunning(_))));
+            reactor.stop()
+        })
+        .unwrap();
     reactor.run().unwrap();
     assert_eq!(items(&seen), [true]);
 }
@@ -295,7 +297,7 @@ fn current_is_the_reactor_on_this_thread() {
     let reactor = reactor();
     let h = reactor.handle();
     reactor.call_when_running(move || {
-        let me = Reactor::current().unwrap();
+        let me = ReactorHandle::current().unwrap();
         assert!(me.is_reactor_thread());
         assert!(h.is_reactor_thread());
         me.stop()
@@ -303,7 +305,7 @@ fn current_is_the_reactor_on_this_thread() {
     reactor.run().unwrap();
     let other = reactor.handle();
     assert!(
-        !std::thread::spawn(move || Reactor::current().is_none() && other.is_reactor_thread())
+        !std::thread::spawn(move || ReactorHandle::current().is_none() && other.is_reactor_thread())
             .join()
             .unwrap()
     );
@@ -329,7 +331,7 @@ fn startup_triggers_see_running_flip_in_during() {
     }
     let (s, h) = (Arc::clone(&seen), reactor.handle());
     reactor.call_when_running(move || s.lock().unwrap().push(("call_when_running", h.running())));
-    reactor.call_when_running(stopper(&reactor));
+    reactor.call_when_running(stopper(&reactor.handle()));
     reactor.run().unwrap();
     assert_eq!(
         items(&seen),
@@ -400,7 +402,7 @@ fn before_shutdown_deferreds_delay_shutdown_while_timers_run() {
     reactor.add_system_event_trigger(Phase::During, Event::Shutdown, move || {
         s.lock().unwrap().push(("during", h.seconds()));
     });
-    reactor.call_when_running(stopper(&reactor));
+    reactor.call_when_running(stopper(&reactor.handle()));
     reactor.run().unwrap();
     let seen = items(&seen);
     let names: Vec<_> = seen.iter().map(|(n, _)| *n).collect();
@@ -426,7 +428,7 @@ fn failing_and_panicking_triggers_are_logged_and_the_rest_run() {
     });
     reactor.add_system_event_trigger(Phase::During, Event::Shutdown, push(&seen, "during"));
     reactor.add_system_event_trigger(Phase::After, Event::Shutdown, push(&seen, "after"));
-    reactor.call_when_running(stopper(&reactor));
+    reactor.call_when_running(stopper(&reactor.handle()));
     reactor.run().unwrap();
     assert_eq!(items(&seen), ["before", "during", "after"]);
     let messages: Vec<_> = logged
@@ -448,7 +450,7 @@ fn removed_triggers_do_not_run_and_cannot_be_removed_twice() {
     reactor.remove_system_event_trigger(gone).unwrap();
     assert!(reactor.remove_system_event_trigger(gone).is_err());
     let ran = reactor.add_system_event_trigger(Phase::After, Event::Startup, || {});
-    reactor.call_when_running(stopper(&reactor));
+    reactor.call_when_running(stopper(&reactor.handle()));
     reactor.run().unwrap();
     assert_eq!(items(&seen), ["kept"]);
     assert!(
@@ -464,7 +466,7 @@ fn call_when_running_while_running_calls_at_once() {
     let seen = log();
     let s = Arc::clone(&seen);
     reactor.call_when_running(move || {
-        let me = Reactor::current().unwrap();
+        let me = ReactorHandle::current().unwrap();
         let id = me.call_when_running(push(&s, "inner"));
         s.lock().unwrap().push(if id.is_none() {
             "returned none"
@@ -516,7 +518,7 @@ fn call_from_thread_after_shutdown_is_refused() {
     reactor.add_system_event_trigger(Phase::After, Event::Shutdown, move || {
         r.lock().unwrap().push(h.call_from_thread(|| {}));
     });
-    reactor.call_when_running(stopper(&reactor));
+    reactor.call_when_running(stopper(&reactor.handle()));
     reactor.run().unwrap();
     assert_eq!(items(&refused), [Err(ReactorNotRunning)]);
     assert_eq!(reactor.call_from_thread(|| {}), Err(ReactorNotRunning));
@@ -530,7 +532,7 @@ fn thread_call_failures_are_logged() {
     reactor
         .call_from_thread(|| -> Result<(), Failure> { Err(Failure::msg("thread call failed")) })
         .unwrap();
-    reactor.call_from_thread(stopper(&reactor)).unwrap();
+    reactor.call_from_thread(stopper(&reactor.handle())).unwrap();
     reactor.run().unwrap();
     assert_eq!(logged.flush::<MessageError>().len(), 1);
 }
@@ -589,7 +591,8 @@ fn sigterm_and_sigint_stop_the_reactor_gracefully() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn background_reactor_serves_tokio_tasks() {
     let _limit = crate::common::time_limit();
-    let (reactor, thread) = Reactor::spawn_background().unwrap();
+    let mut background = Reactor::spawn_background().unwrap();
+    let reactor = background.handle();
     assert!(!reactor.is_reactor_thread());
 
     // Deferreds fired by reactor timers, awaited from ordinary Tokio tasks.
@@ -657,13 +660,49 @@ async fn background_reactor_serves_tokio_tasks() {
     done.await.unwrap();
     assert_eq!(count.load(Ordering::SeqCst), 2_000);
 
-    reactor.stop().unwrap();
-    tokio::task::spawn_blocking(move || thread.join())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    background.stop().unwrap();
+    background.join().await.unwrap();
     assert!(!reactor.running());
+}
+
+/// `join().await` is cancel safe: a join that times out loses nothing, and a later join
+/// returns what `run()` returned, as often as it is asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn background_join_is_cancel_safe_and_repeatable() {
+    common::within("background_join_is_cancel_safe_and_repeatable", async {
+        let mut background = Reactor::spawn_background().unwrap();
+        let early = tokio::time::timeout(Duration::from_millis(20), background.join()).await;
+        assert!(early.is_err(), "the reactor was never stopped");
+        let handle = background.handle();
+        // A task on the reactor, awaited from this runtime, stops it.
+        let stopper = handle.clone();
+        let task = handle
+            .spawn(async move {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                stopper.stop()
+            })
+            .unwrap();
+        assert_eq!(task.await.unwrap(), Ok(()));
+        background.join().await.unwrap();
+        background.join().await.unwrap();
+        assert!(!handle.running());
+        assert_eq!(background.stop(), Err(ReactorNotRunning));
+    })
+    .await;
+}
+
+/// The blocking join waits for the reactor thread, and reports a second `run()`'s refusal.
+#[test]
+fn background_blocking_join_waits_for_the_thread() {
+    bounded("background_blocking_join_waits_for_the_thread", || {
+        let background = Reactor::builder().without_signal_handlers().spawn().unwrap();
+        let handle = background.handle();
+        let stopper = handle.clone();
+        handle.call_when_running(move || stopper.stop());
+        background.blocking_join().unwrap();
+        assert!(!handle.running());
+        assert_eq!(handle.call_from_thread(|| {}), Err(ReactorNotRunning));
+    });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -878,7 +917,7 @@ fn react_asynchronous_stop() {
     let _limit = crate::common::time_limit();
     for form in FORMS {
         let (code, reactor) = react_on(form, |reactor| {
-            reactor.call_later(secs(1.0), stop_call(reactor));
+            reactor.call_later(secs(1.0), stop_call(&reactor.handle()));
             Deferred::<()>::new().0
         });
         assert_eq!(code, ExitCode::SUCCESS, "{form:?}");

@@ -246,7 +246,7 @@ fn seed_002_call_later_and_defer_later_run_after_3_5_seconds() {
             "deferLater at 3.500 s: hello, world"
         ]
     );
-    assert_time(&reactor, 3.5);
+    assert_time(&reactor.handle(), 3.5);
 }
 
 /// The `LoopingCall` program of Twisted's scheduling howto (which seed 002 links to): the
@@ -354,7 +354,7 @@ fn seed_002_headline_retriever_errback_then_stop_on_the_reactor() {
             ),
         ]
     );
-    assert_time(&reactor, 0.0);
+    assert_time(&reactor.handle(), 0.0);
 }
 
 // ------------------------------------------------------------------ seed 003

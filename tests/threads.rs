@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tokio_twisted::defer::{CancelledError, Deferred, fail, succeed};
 use tokio_twisted::failure::{Failure, MessageError, PanicError};
-use tokio_twisted::reactor::{Event, Phase, Reactor, ReactorHandle, ReactorNotRunning};
+use tokio_twisted::reactor::{Event, Phase, ReactorHandle, ReactorNotRunning};
 use tokio_twisted::testing::LoggedErrors;
 use tokio_twisted::threads::{
     CalledOnReactorThread, ThreadPool, ThreadPoolStopped, blocking_call_from_thread, defer_to_thread,
@@ -177,7 +177,7 @@ fn defer_to_thread_fires_on_the_reactor_thread() {
     let reactor_thread = std::thread::current().id();
     let (tx, rx) = mpsc::channel();
     let handle = reactor.handle();
-    let d = defer_to_thread(&reactor, move || {
+    let d = defer_to_thread(&reactor.handle(), move || {
         tx.send(std::thread::current().id()).unwrap();
         Ok(3 + 4)
     })
@@ -194,12 +194,14 @@ fn defer_to_thread_fires_on_the_reactor_thread() {
 fn defer_to_thread_failures_and_panics_errback() {
     let _limit = crate::common::time_limit();
     let reactor = reactor();
-    let failed = defer_to_thread(&reactor, || Err::<i32, _>(Failure::msg("thread failed")));
-    let panicked = defer_to_thread(&reactor, || -> Result<i32, Failure> { panic!("thread panicked") });
-    let chained = defer_to_thread(&reactor, || {
+    let failed = defer_to_thread(&reactor.handle(), || Err::<i32, _>(Failure::msg("thread failed")));
+    let panicked = defer_to_thread(&reactor.handle(), || -> Result<i32, Failure> {
+        panic!("thread panicked")
+    });
+    let chained = defer_to_thread(&reactor.handle(), || {
         fail::<i32>(Failure::msg("returned a failed Deferred"))
     });
-    let ok = defer_to_thread(&reactor, || succeed(5));
+    let ok = defer_to_thread(&reactor.handle(), || succeed(5));
     let handle = reactor.handle();
     let all = tokio_twisted::defer::DeferredList::new(vec![failed, panicked, chained, ok])
         .consume_errors()
@@ -223,7 +225,7 @@ fn cancelling_defer_to_thread_fails_at_once_and_swallows_the_late_result() {
     let g = gate.clone();
     let ran = Arc::new(AtomicUsize::new(0));
     let r = Arc::clone(&ran);
-    let cancelled = defer_to_thread(&reactor, move || {
+    let cancelled = defer_to_thread(&reactor.handle(), move || {
         g.wait();
         r.fetch_add(1, Ordering::SeqCst);
         Ok("late")
@@ -233,8 +235,8 @@ fn cancelling_defer_to_thread_fails_at_once_and_swallows_the_late_result() {
     gate.open();
     // One thread, so this job's result arrives after the cancelled one's.
     let handle = reactor.handle();
-    let after =
-        defer_to_thread(&reactor, || Ok(())).add_callback(move |()| handle.stop().map_err(Failure::from));
+    let after = defer_to_thread(&reactor.handle(), || Ok(()))
+        .add_callback(move |()| handle.stop().map_err(Failure::from));
     reactor.run().unwrap();
     assert!(after.called());
     assert_eq!(ran.load(Ordering::SeqCst), 1, "the thread kept running");
@@ -246,9 +248,9 @@ fn cancelling_defer_to_thread_fails_at_once_and_swallows_the_late_result() {
 fn defer_to_thread_after_shutdown_fails_with_thread_pool_stopped() {
     let _limit = crate::common::time_limit();
     let reactor = reactor();
-    reactor.call_when_running(|| Reactor::current().unwrap().stop());
+    reactor.call_when_running(|| ReactorHandle::current().unwrap().stop());
     reactor.run().unwrap();
-    let d = defer_to_thread(&reactor, || Ok(1));
+    let d = defer_to_thread(&reactor.handle(), || Ok(1));
     assert!(tokio_twisted::testing::failure_result_of(d).check::<ThreadPoolStopped>());
 }
 
@@ -260,7 +262,7 @@ fn defer_to_thread_pool_uses_the_given_pool() {
     pool.start();
     let (tx, rx) = mpsc::channel();
     let handle = reactor.handle();
-    let d = defer_to_thread_pool(&reactor, &pool, move || {
+    let d = defer_to_thread_pool(&reactor.handle(), &pool, move || {
         tx.send(std::thread::current().name().map(str::to_owned)).unwrap();
         Ok(2)
     })
@@ -347,7 +349,7 @@ fn blocking_call_from_thread_returns_failures() {
 fn blocking_call_from_thread_on_the_reactor_thread_is_refused() {
     let _limit = crate::common::time_limit();
     let reactor = reactor();
-    let err = blocking_call_from_thread(&reactor, || Ok(1)).unwrap_err();
+    let err = blocking_call_from_thread(&reactor.handle(), || Ok(1)).unwrap_err();
     assert!(err.check::<CalledOnReactorThread>());
     let results = Arc::new(Mutex::new(Vec::new()));
     let (h, r) = (reactor.handle(), Arc::clone(&results));
@@ -398,7 +400,7 @@ fn blocking_call_from_thread_is_released_when_the_reactor_shuts_down() {
 fn blocking_call_from_thread_after_shutdown_is_refused() {
     let _limit = crate::common::time_limit();
     let reactor = reactor();
-    reactor.call_when_running(|| Reactor::current().unwrap().stop());
+    reactor.call_when_running(|| ReactorHandle::current().unwrap().stop());
     reactor.run().unwrap();
     let handle = reactor.handle();
     let err = std::thread::spawn(move || blocking_call_from_thread(&handle, || Ok(1)))

@@ -10,12 +10,14 @@ use std::fmt;
 /// ```
 /// use tokio_twisted::reactor::{Reactor, RunError};
 ///
-/// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
-/// reactor.call_when_running(|| {
-///     let me = Reactor::current().unwrap();
-///     assert!(matches!(me.run(), Err(RunError::AlreadyRunning(_))));
-///     me.stop()
+/// // The single owner, reachable from a task on its own thread (a leak makes it 'static).
+/// let reactor: &'static Reactor =
+///     Box::leak(Box::new(Reactor::builder().without_signal_handlers().build().unwrap()));
+/// let nested = reactor.spawn_local(async move {
+///     assert!(matches!(reactor.run(), Err(RunError::AlreadyRunning(_))));
+///     reactor.stop()
 /// });
+/// assert!(nested.is_ok());
 /// reactor.run().unwrap();
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, thiserror::Error)]
@@ -40,10 +42,10 @@ pub struct ReactorNotRunning;
 /// The reactor was stopped before and cannot run again: Twisted's `ReactorNotRestartable`.
 ///
 /// ```
-/// use tokio_twisted::reactor::{Reactor, RunError};
+/// use tokio_twisted::reactor::{Reactor, ReactorHandle, RunError};
 ///
 /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
-/// reactor.call_when_running(|| Reactor::current().unwrap().stop());
+/// reactor.call_when_running(|| ReactorHandle::current().unwrap().stop());
 /// reactor.run().unwrap();
 /// assert!(matches!(reactor.run(), Err(RunError::NotRestartable(_))));
 /// ```
@@ -59,7 +61,7 @@ pub struct ReactorNotRestartable;
 /// let err = RunError::NotRestartable(ReactorNotRestartable);
 /// assert_eq!(err.to_string(), "reactor cannot be restarted");
 /// ```
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum RunError {
     /// It is running already (a nested `run()`).
@@ -70,6 +72,9 @@ pub enum RunError {
     /// reactor's own runtime cannot block. Use
     /// [`Reactor::spawn_background`](crate::reactor::Reactor::spawn_background) there.
     InsideRuntime,
+    /// The reactor's thread panicked (reported by
+    /// [`BackgroundReactor::join`](crate::reactor::BackgroundReactor::join) only).
+    Panicked(crate::failure::Failure),
 }
 
 impl fmt::Display for RunError {
@@ -80,6 +85,9 @@ impl fmt::Display for RunError {
             RunError::InsideRuntime => {
                 f.write_str("cannot run the reactor on a thread that is inside a tokio runtime")
             }
+            RunError::Panicked(failure) => {
+                write!(f, "the reactor thread panicked: {}", failure.error_message())
+            }
         }
     }
 }
@@ -89,7 +97,7 @@ impl std::error::Error for RunError {
         match self {
             RunError::AlreadyRunning(e) => Some(e),
             RunError::NotRestartable(e) => Some(e),
-            RunError::InsideRuntime => None,
+            RunError::InsideRuntime | RunError::Panicked(_) => None,
         }
     }
 }

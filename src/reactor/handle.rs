@@ -11,46 +11,23 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::errors::{ReactorNotRunning, UnknownTriggerError};
-use super::events::{self, Event, Phase, TriggerId, TriggerResult};
+use super::events;
 use super::pool::{ThreadPool, ThreadPoolStopped};
 use super::seat::{SpawnLocalError, TaskHandle};
-use super::shared::{self, Release, Shared};
+use super::shared::{self, ExitSignal, Release, Shared};
+use super::triggers::{Event, Phase, TriggerId, TriggerResult};
 use crate::time::{DelayedCall, ReactorTime, Sealed, TimedFn};
-
-/// What [`ReactorHandle::exit_signal`] reports: the signal that stopped the reactor.
-///
-/// ```
-/// use tokio_twisted::reactor::{ExitSignal, Reactor};
-///
-/// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
-/// reactor.call_when_running(|| Reactor::current().unwrap().stop());
-/// reactor.run().unwrap();
-/// // A shell's exit code for the signal, as a program's main might pick it.
-/// let code = match reactor.exit_signal() {
-///     Some(ExitSignal::Interrupt) => 130,
-///     Some(ExitSignal::Terminate) => 143,
-///     Some(_) | None => 0,
-/// };
-/// assert_eq!(code, 0); // stopped by `stop()`, not by a signal
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ExitSignal {
-    /// `SIGINT` (Ctrl-C).
-    Interrupt,
-    /// `SIGTERM`.
-    Terminate,
-}
 
 /// A handle to a reactor: `Clone + Send + Sync`, usable from any thread.
 ///
 /// It is Twisted's reactor object minus `run`: time ([`ReactorTime`]), lifecycle
 /// ([`stop`](Self::stop), [`crash`](Self::crash), [`running`](Self::running),
 /// [`call_when_running`](Self::call_when_running)), system event triggers, and threads
-/// ([`call_from_thread`](Self::call_from_thread), [`call_in_thread`](Self::call_in_thread)).
-/// Get one from [`Reactor::handle`](crate::reactor::Reactor::handle) or
-/// [`Reactor::spawn_background`](crate::reactor::Reactor::spawn_background); a
-/// [`Reactor`](crate::reactor::Reactor) dereferences to its handle.
+/// ([`call_from_thread`](Self::call_from_thread), [`call_in_thread`](Self::call_in_thread)),
+/// and the reactor's seat for tasks ([`spawn`](Self::spawn), [`spawn_local`](Self::spawn_local)).
+/// Get one from [`Reactor::handle`](crate::reactor::Reactor::handle),
+/// [`BackgroundReactor::handle`](crate::reactor::BackgroundReactor::handle), or, on the
+/// reactor thread, [`ReactorHandle::current`].
 ///
 /// Everything a handle schedules runs on the reactor thread. Unlike Twisted's reactor, whose
 /// only thread-safe method is `callFromThread`, every method here may be called from any
@@ -102,12 +79,12 @@ impl ReactorHandle {
     /// until "during shutdown" (or [`crash`](Self::crash)).
     ///
     /// ```
-    /// use tokio_twisted::reactor::Reactor;
+    /// use tokio_twisted::reactor::{Reactor, ReactorHandle};
     ///
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
     /// assert!(!reactor.running());
     /// reactor.call_when_running(|| {
-    ///     let me = Reactor::current().unwrap();
+    ///     let me = ReactorHandle::current().unwrap();
     ///     assert!(me.running());
     ///     me.stop()
     /// });
@@ -128,11 +105,11 @@ impl ReactorHandle {
     /// [`ReactorNotRunning`] before `run()`, and on every call after the first.
     ///
     /// ```
-    /// use tokio_twisted::reactor::{Reactor, ReactorNotRunning};
+    /// use tokio_twisted::reactor::{Reactor, ReactorHandle, ReactorNotRunning};
     ///
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
     /// reactor.call_when_running(|| {
-    ///     let me = Reactor::current().unwrap();
+    ///     let me = ReactorHandle::current().unwrap();
     ///     assert_eq!(me.stop(), Ok(()));
     ///     assert_eq!(me.stop(), Err(ReactorNotRunning));
     /// });
@@ -148,7 +125,7 @@ impl ReactorHandle {
     /// ```
     /// use std::sync::atomic::{AtomicBool, Ordering};
     /// use std::sync::Arc;
-    /// use tokio_twisted::reactor::{Event, Phase, Reactor};
+    /// use tokio_twisted::reactor::{Event, Phase, Reactor, ReactorHandle};
     ///
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
     /// let shutdown = Arc::new(AtomicBool::new(false));
@@ -156,11 +133,11 @@ impl ReactorHandle {
     /// reactor.add_system_event_trigger(Phase::Before, Event::Shutdown, move || {
     ///     flag.store(true, Ordering::SeqCst)
     /// });
-    /// reactor.call_when_running(|| Reactor::current().unwrap().crash());
+    /// reactor.call_when_running(|| ReactorHandle::current().unwrap().crash());
     /// reactor.run().unwrap();
     /// assert!(!reactor.running());
     /// assert!(!shutdown.load(Ordering::SeqCst)); // no shutdown event
-    /// reactor.call_when_running(|| Reactor::current().unwrap().crash());
+    /// reactor.call_when_running(|| ReactorHandle::current().unwrap().crash());
     /// reactor.run().unwrap(); // restartable
     /// ```
     pub fn crash(&self) {
@@ -176,7 +153,7 @@ impl ReactorHandle {
     ///
     /// ```
     /// use std::sync::{Arc, Mutex};
-    /// use tokio_twisted::reactor::Reactor;
+    /// use tokio_twisted::reactor::{Reactor, ReactorHandle};
     ///
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
     /// let log = Arc::new(Mutex::new(Vec::new()));
@@ -184,7 +161,7 @@ impl ReactorHandle {
     ///     let log = log.clone();
     ///     assert!(reactor.call_when_running(move || log.lock().unwrap().push(word)).is_some());
     /// }
-    /// reactor.call_when_running(|| Reactor::current().unwrap().stop());
+    /// reactor.call_when_running(|| ReactorHandle::current().unwrap().stop());
     /// reactor.run().unwrap();
     /// assert_eq!(*log.lock().unwrap(), ["first", "second"]);
     /// ```
@@ -209,7 +186,7 @@ impl ReactorHandle {
     /// use std::time::Duration;
     /// use tokio_twisted::defer::Deferred;
     /// use tokio_twisted::failure::Failure;
-    /// use tokio_twisted::reactor::{Event, Phase, Reactor, ReactorTime};
+    /// use tokio_twisted::reactor::{Event, Phase, Reactor, ReactorHandle, ReactorTime};
     /// use tokio_twisted::testing::LoggedErrors;
     ///
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
@@ -225,7 +202,7 @@ impl ReactorHandle {
     ///     Err::<(), _>(Failure::msg("could not flush"))
     /// });
     /// let logged = LoggedErrors::capture();
-    /// reactor.call_when_running(|| Reactor::current().unwrap().stop());
+    /// reactor.call_when_running(|| ReactorHandle::current().unwrap().stop());
     /// reactor.run().unwrap();
     /// assert_eq!(logged.flush_all()[0].error_message(), "could not flush");
     /// ```

@@ -14,6 +14,11 @@
 //!   code at startup, shutdown, or application-defined events.
 //! - Threads: [`ReactorHandle::call_from_thread`] gets onto the reactor thread,
 //!   [`ReactorHandle::call_in_thread`] off it; see also [`crate::threads`].
+//! - Tasks: [`ReactorHandle::spawn`] and [`ReactorHandle::spawn_local`] run async code on
+//!   the reactor and return a [`TaskHandle`]; the reactor cancels and waits for them during
+//!   shutdown ([`SpawnLocalError`] off the reactor thread).
+//! - [`BackgroundReactor`]: a reactor on its own thread, from
+//!   [`Reactor::spawn_background`], with an async `join`.
 //! - Errors named after Twisted's: [`ReactorAlreadyRunning`], [`ReactorNotRunning`],
 //!   [`ReactorNotRestartable`] (inside [`RunError`]) and [`UnknownTriggerError`]; the
 //!   signal that stopped the reactor is an [`ExitSignal`].
@@ -36,20 +41,38 @@
 //! assert!(d.called());
 //! ```
 
+// Layers, each importing only those below it (bottom first):
+// - leaves: `errors`, `pool` (the thread pool), `seat` (tracked tasks, `TaskHandle`),
+//   `triggers` (the event registry, what a trigger may return);
+// - `shared`: the state a reactor shares with its handles, and its lifecycle;
+// - `signals` (SIGINT/SIGTERM stop it), then `events` (firing the three phases, with the
+//   reactor's own startup and shutdown work);
+// - `main_loop`: the iterations of `run`;
+// - `handle` (`ReactorHandle`), then `background` (`BackgroundReactor`, a thread running a
+//   reactor that the layer above builds);
+// - the owner: `runner` (`Reactor`, `ReactorBuilder`), then `forward` (the owner's
+//   forwarding methods).
+mod background;
 mod errors;
 mod events;
+mod forward;
 mod handle;
+mod main_loop;
 pub(crate) mod pool;
 mod runner;
 mod seat;
 mod shared;
+mod signals;
+mod triggers;
 
+pub use background::BackgroundReactor;
 pub use errors::{
     ReactorAlreadyRunning, ReactorNotRestartable, ReactorNotRunning, RunError, UnknownTriggerError,
 };
-pub use events::{Event, Phase, TriggerId, TriggerResult};
-pub use handle::{ExitSignal, ReactorHandle};
+pub use handle::ReactorHandle;
 pub use runner::{Reactor, ReactorBuilder};
 pub use seat::{SpawnLocalError, TaskHandle};
+pub use shared::ExitSignal;
+pub use triggers::{Event, Phase, TriggerId, TriggerResult};
 // Time lives in its own bottom layer; re-exported here, where Twisted's users look for it.
 pub use crate::time::{DelayedCall, DelayedCallError, ReactorTime, TimedFn};

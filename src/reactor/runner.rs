@@ -2,56 +2,48 @@
 
 //! `Reactor`: the owner of the reactor thread's Tokio runtime, and the main loop.
 
-use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::io;
-use std::ops::Deref;
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::Pin;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use std::sync::Arc;
-use std::thread::JoinHandle;
 
 use tokio::runtime::{Runtime, RuntimeFlavor};
 use tokio::task::LocalSet;
-use tokio::time::Sleep;
 
-use crate::failure::Failure;
-
-use super::errors::{ReactorNotRunning, RunError};
-use super::events::{self, Event};
-use super::handle::{ExitSignal, ReactorHandle};
-use super::seat::TaskHandle;
-use super::shared::{self, RUNNING_HERE, Shared, ThreadCall};
 use crate::lock::lock;
 
-thread_local! {
-    /// The reactor running on this thread, else the one most recently built here.
-    static CURRENT: RefCell<Weak<Owned>> = const { RefCell::new(Weak::new()) };
-}
+use super::background::BackgroundReactor;
+use super::errors::{ReactorNotRunning, RunError};
+use super::handle::ReactorHandle;
+use super::main_loop::main_loop;
+use super::seat::TaskHandle;
+use super::shared::{self, RUNNING_HERE, Shared};
 
 /// The reactor: Twisted's event loop, as a thin wrapper over a current-thread Tokio runtime.
 ///
-/// A `Reactor` owns its runtime (with a [`LocalSet`], so work that is not `Send` can be
-/// spawned on it) and lives on the thread that built it; [`run`](Self::run) runs the main
-/// loop on that thread until [`stop`](ReactorHandle::stop). Everything else goes through
-/// its [`ReactorHandle`] (`Clone + Send + Sync`), which a `Reactor` dereferences to:
-/// [`call_later`](crate::reactor::ReactorTime::call_later),
-/// [`call_when_running`](ReactorHandle::call_when_running), system event triggers,
-/// [`call_from_thread`](ReactorHandle::call_from_thread) and the thread pool.
+/// A `Reactor` is the single owner of the reactor: it owns its runtime (with a
+/// [`LocalSet`], so work that is not `Send` can be spawned on it), lives on the thread that
+/// built it, is neither `Clone` nor `Send`, and dropping it ends the reactor.
+/// [`run`](Self::run) runs the main loop on that thread until
+/// [`stop`](ReactorHandle::stop). Everything else goes through its [`ReactorHandle`]
+/// (`Clone + Send + Sync`), from [`handle`](Self::handle); the common calls
+/// ([`call_later`](Self::call_later), [`call_when_running`](Self::call_when_running),
+/// [`add_system_event_trigger`](Self::add_system_event_trigger), [`stop`](Self::stop),
+/// [`spawn`](Self::spawn), ...) are also methods of the `Reactor` itself, forwarding to the
+/// handle.
 ///
-/// A `Reactor` is not itself `Send`, so it is not a [`ReactorTime`](crate::reactor::ReactorTime)
-/// value; pass [`reactor.handle()`](Self::handle) where one is expected (method calls such as
-/// `reactor.call_later(..)` work directly through the handle).
+/// Being `!Send`, a `Reactor` is not a [`ReactorTime`](crate::reactor::ReactorTime) value;
+/// pass [`reactor.handle()`](Self::handle) where one is expected.
 ///
-/// There is no global reactor. [`Reactor::current`] finds the one running on the current
-/// thread. Three ways to run one:
+/// There is no global reactor. [`ReactorHandle::current`] finds the one running on the
+/// current thread. Three ways to run one:
 ///
 /// - as the program's main loop: `Reactor::new()?.run()` (SIGINT and SIGTERM stop it
 ///   gracefully unless [`without_signal_handlers`](ReactorBuilder::without_signal_handlers));
 /// - on a background thread inside an existing Tokio application:
-///   [`Reactor::spawn_background`], talking to it through the returned handle;
+///   [`Reactor::spawn_background`], talking to it through the returned
+///   [`BackgroundReactor`](crate::reactor::BackgroundReactor);
 /// - under [`task::react`](crate::task::react), which runs until a main Deferred fires and
 ///   returns the process exit code.
 ///
@@ -68,7 +60,9 @@ thread_local! {
 ///    otherwise sleep on one Tokio timer until the earliest timed call, or until woken
 ///    (by a call from a thread, an earlier timed call, `stop` or `crash`).
 ///
-/// The loop ends when the reactor crashes, which "during shutdown" does first thing.
+/// The loop ends when the reactor crashes, which "during shutdown" does once the tasks the
+/// reactor tracks have finished (it cancels them first thing; see
+/// [`ReactorHandle::spawn`]).
 ///
 /// ```
 /// use std::time::Duration;
@@ -82,13 +76,8 @@ thread_local! {
 /// ```
 #[doc(alias = "twisted.internet.reactor")]
 #[doc(alias = "ReactorBase")]
-#[derive(Clone)]
 pub struct Reactor {
-    owned: Rc<Owned>,
-}
-
-struct Owned {
-    handle: ReactorHandle,
+    pub(super) handle: ReactorHandle,
     /// Shared (weakly) with the thread's registry, so that a handle used on this thread can
     /// spawn futures that are not `Send`.
     local: Rc<LocalSet>,
@@ -130,10 +119,10 @@ impl ReactorBuilder {
     /// SIGINT and SIGTERM no longer end the process by themselves, even after it stops.
     ///
     /// ```
-    /// use tokio_twisted::reactor::Reactor;
+    /// use tokio_twisted::reactor::{Reactor, ReactorHandle};
     ///
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
-    /// reactor.call_when_running(|| Reactor::current().unwrap().stop());
+    /// reactor.call_when_running(|| ReactorHandle::current().unwrap().stop());
     /// reactor.run().unwrap();
     /// assert_eq!(reactor.exit_signal(), None); // nothing listened for signals
     /// ```
@@ -192,17 +181,15 @@ impl ReactorBuilder {
         // Async code started on this thread before `run()` (`Deferred::from_future`) runs
         // inside this reactor's runtime.
         crate::defer::set_home_runtime(shared.id(), runtime.handle().clone());
-        let owned = Rc::new(Owned {
+        Ok(Reactor {
             handle: ReactorHandle { shared },
             local,
             runtime: Some(runtime),
-        });
-        CURRENT.with(|c| *c.borrow_mut() = Rc::downgrade(&owned));
-        Ok(Reactor { owned })
+        })
     }
 
-    /// Builds the reactor on a new thread and runs it there, returning its handle and the
-    /// thread's join handle (which yields `run`'s result once the reactor stops).
+    /// Builds the reactor on a new thread and runs it there: a [`BackgroundReactor`] to
+    /// talk to it, stop it and wait for it.
     ///
     /// This blocks the calling thread only while the reactor thread builds the reactor.
     ///
@@ -213,33 +200,22 @@ impl ReactorBuilder {
     /// ```
     /// use tokio_twisted::reactor::Reactor;
     ///
-    /// let (handle, thread) = Reactor::builder().without_signal_handlers().spawn().unwrap();
-    /// let stopper = handle.clone();
-    /// handle.call_when_running(move || stopper.stop());
-    /// thread.join().unwrap().unwrap();
+    /// let background = Reactor::builder().without_signal_handlers().spawn().unwrap();
+    /// let stopper = background.handle();
+    /// background.handle().call_when_running(move || stopper.stop());
+    /// background.blocking_join().unwrap();
     /// ```
-    pub fn spawn(self) -> io::Result<(ReactorHandle, JoinHandle<Result<(), RunError>>)> {
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        let thread = std::thread::Builder::new()
-            .name("tokio-twisted-reactor".into())
-            .spawn(move || {
-                let reactor = match self.build() {
-                    Ok(reactor) => reactor,
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                        return Ok(());
-                    }
-                };
-                let _ = tx.send(Ok(reactor.handle()));
-                reactor.run()
-            })?;
-        match rx.recv() {
-            Ok(Ok(handle)) => Ok((handle, thread)),
-            Ok(Err(e)) => Err(e),
-            Err(_) => Err(io::Error::other(
-                "the reactor thread ended before building the reactor",
-            )),
-        }
+    pub fn spawn(self) -> io::Result<BackgroundReactor> {
+        BackgroundReactor::start(move || {
+            let reactor = self.build()?;
+            let handle = reactor.handle();
+            Ok((handle, move || {
+                let outcome = reactor.run();
+                // Dropped before reporting: a join sees a finished reactor.
+                drop(reactor);
+                outcome
+            }))
+        })
     }
 }
 
@@ -296,43 +272,26 @@ impl Reactor {
     /// ```
     /// use std::time::Duration;
     /// use tokio_twisted::defer::Deferred;
-    /// use tokio_twisted::reactor::{Reactor, ReactorTime};
+    /// use tokio_twisted::reactor::Reactor;
     ///
     /// #[tokio::main]
     /// async fn main() {
-    ///     let (reactor, thread) = Reactor::spawn_background().unwrap();
+    ///     let mut background = Reactor::spawn_background().unwrap();
     ///     let (d, r) = Deferred::<&str>::new();
+    ///     let reactor = background.handle();
     ///     reactor.call_later(Duration::from_millis(1), move || { r.callback("fired").unwrap(); });
-    ///     assert_eq!(tokio::spawn(d).await.unwrap().unwrap(), "fired");
-    ///     reactor.stop().unwrap();
-    ///     tokio::task::spawn_blocking(move || thread.join()).await.unwrap().unwrap().unwrap();
+    ///     assert_eq!(d.await.unwrap(), "fired");
+    ///     background.stop().unwrap();
+    ///     background.join().await.unwrap();
     /// }
     /// ```
-    pub fn spawn_background() -> io::Result<(ReactorHandle, JoinHandle<Result<(), RunError>>)> {
+    pub fn spawn_background() -> io::Result<BackgroundReactor> {
         ReactorBuilder::default().without_signal_handlers().spawn()
-    }
-
-    /// The reactor running on this thread, or else the one most recently built on it, if
-    /// it still exists. Long-lived tasks should keep a [`ReactorHandle`] rather than a
-    /// `Reactor`: a task spawned on a reactor that owns its reactor keeps both alive.
-    ///
-    /// ```
-    /// use tokio_twisted::reactor::Reactor;
-    ///
-    /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
-    /// assert!(Reactor::current().is_some());
-    /// drop(reactor);
-    /// assert!(Reactor::current().is_none());
-    /// ```
-    pub fn current() -> Option<Reactor> {
-        CURRENT
-            .with(|c| c.borrow().upgrade())
-            .map(|owned| Reactor { owned })
     }
 
     /// The Tokio runtime the reactor runs on.
     pub(crate) fn runtime_handle(&self) -> &tokio::runtime::Handle {
-        &self.owned.handle.shared.rt
+        &self.handle.shared.rt
     }
 
     /// A `Send + Sync` handle to this reactor.
@@ -345,7 +304,7 @@ impl Reactor {
     /// std::thread::spawn(move || handle.seconds()).join().unwrap();
     /// ```
     pub fn handle(&self) -> ReactorHandle {
-        self.owned.handle.clone()
+        self.handle.clone()
     }
 
     /// Runs the reactor until it is stopped: Twisted's `run()`.
@@ -360,23 +319,22 @@ impl Reactor {
     /// this thread is already inside a Tokio runtime.
     ///
     /// ```
-    /// use tokio_twisted::reactor::{Reactor, RunError};
+    /// use tokio_twisted::reactor::{Reactor, ReactorHandle, RunError};
     ///
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
-    /// reactor.call_when_running(|| Reactor::current().unwrap().stop());
+    /// reactor.call_when_running(|| ReactorHandle::current().unwrap().stop());
     /// assert!(reactor.run().is_ok());
     /// assert!(matches!(reactor.run(), Err(RunError::NotRestartable(_))));
     /// ```
     pub fn run(&self) -> Result<(), RunError> {
-        let shared = &self.owned.handle.shared;
+        let shared = &self.handle.shared;
         shared.start_running()?;
-        let _current = RunningGuard::enter(&self.owned);
+        let _current = RunningGuard::enter(shared);
         let runtime = self
-            .owned
             .runtime
             .as_ref()
             .expect("invariant: the runtime lives until drop");
-        runtime.block_on(self.owned.local.run_until(main_loop(Arc::clone(shared))));
+        runtime.block_on(self.local.run_until(main_loop(Arc::clone(shared))));
         if let Some(signals) = lock(&shared.signals).take() {
             signals.abort();
         }
@@ -412,26 +370,18 @@ impl Reactor {
         F: Future + 'static,
         F::Output: 'static,
     {
-        let shared = &self.owned.handle.shared;
-        shared.seat.spawn_local(&self.owned.local, future)
-    }
-}
-
-impl Deref for Reactor {
-    type Target = ReactorHandle;
-
-    fn deref(&self) -> &ReactorHandle {
-        &self.owned.handle
+        let shared = &self.handle.shared;
+        shared.seat.spawn_local(&self.local, future)
     }
 }
 
 impl fmt::Debug for Reactor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Reactor").field(&self.owned.handle).finish()
+        f.debug_tuple("Reactor").field(&self.handle).finish()
     }
 }
 
-impl Drop for Owned {
+impl Drop for Reactor {
     fn drop(&mut self) {
         // Nothing can run the reactor any more: release blocked threads, stop the pool.
         self.handle.shared.close_threads_detached();
@@ -445,165 +395,26 @@ impl Drop for Owned {
     }
 }
 
-/// Marks this thread as running `owned` for the duration of `run`, even if it unwinds.
+/// Marks this thread as running `shared` for the duration of `run`, even if it unwinds.
 struct RunningGuard {
-    owner: Weak<Owned>,
-    shared: std::sync::Weak<Shared>,
+    previous: std::sync::Weak<Shared>,
     running: u64,
 }
 
 impl RunningGuard {
-    fn enter(this: &Rc<Owned>) -> RunningGuard {
-        let owner = CURRENT.with(|c| c.replace(Rc::downgrade(this)));
-        let shared = shared::replace_current(Arc::downgrade(&this.handle.shared));
-        let running = RUNNING_HERE.with(|r| r.replace(this.handle.shared.id()));
+    fn enter(shared: &Arc<Shared>) -> RunningGuard {
         RunningGuard {
-            owner,
-            shared,
-            running,
+            previous: shared::replace_current(Arc::downgrade(shared)),
+            running: RUNNING_HERE.with(|r| r.replace(shared.id())),
         }
     }
 }
 
 impl Drop for RunningGuard {
     fn drop(&mut self) {
-        let previous = std::mem::take(&mut self.owner);
         // Keep pointing at a reactor that still exists: the one that just ran, if the
         // previous one is gone.
-        if previous.strong_count() > 0 {
-            CURRENT.with(|c| *c.borrow_mut() = previous);
-            shared::replace_current(std::mem::take(&mut self.shared));
-        }
+        shared::restore_current(std::mem::take(&mut self.previous));
         RUNNING_HERE.with(|r| r.set(self.running));
-    }
-}
-
-async fn main_loop(shared: Arc<Shared>) {
-    events::fire(&shared, Event::Startup);
-    let mut sleep = None;
-    let mut calls = Vec::new();
-    while shared.started() {
-        run_until_current(&shared, &mut calls);
-        if !shared.started() {
-            break;
-        }
-        wait(&shared, &mut sleep).await;
-    }
-}
-
-/// Steps 1 to 3 of an iteration (see [`Reactor`]).
-fn run_until_current(shared: &Arc<Shared>, calls: &mut Vec<ThreadCall>) {
-    shared.take_thread_calls(calls);
-    for call in calls.drain(..) {
-        call(); // logs its own failures
-    }
-    let limit = shared.timers.next_seq();
-    let now = shared.now();
-    while let Some(f) = shared.timers.pop_due_before(now, limit) {
-        if let Err(panic) = catch_unwind(AssertUnwindSafe(f)) {
-            crate::log::failure("while handling timed call", &Failure::from_panic(panic));
-        }
-    }
-    if shared.take_stop_request() {
-        events::fire(shared, Event::Shutdown);
-    }
-    if shared.take_drained() {
-        events::finish_shutdown(shared);
-    }
-}
-
-/// Step 4 of an iteration. The one Tokio timer lives in `sleep` only while a timed call is
-/// pending: a stale registered timer would make a paused-time runtime jump to it.
-async fn wait(shared: &Shared, sleep: &mut Option<Pin<Box<Sleep>>>) {
-    // Created before looking at the state: a wake-up from here on is not lost (and one
-    // from earlier left a permit that completes it at once).
-    let notified = shared.wake.notified();
-    let deadline = shared.timers.next_deadline();
-    if shared.has_work() || deadline.is_some_and(|d| d <= shared.now()) {
-        tokio::task::yield_now().await;
-        return;
-    }
-    // While shutdown waits for the tracked tasks, their end is work too.
-    let draining = shared.draining();
-    match deadline {
-        // A deadline beyond what an Instant can hold is never reached: wait for work.
-        None => {
-            *sleep = None;
-            wait_for_work(shared, notified, draining).await;
-        }
-        Some(d) if shared.origin.checked_add(d).is_none() => {
-            *sleep = None;
-            wait_for_work(shared, notified, draining).await;
-        }
-        Some(d) => {
-            let at = shared.origin + d;
-            let timer = match sleep {
-                Some(timer) => {
-                    if timer.deadline() != at {
-                        timer.as_mut().reset(at);
-                    }
-                    timer
-                }
-                None => sleep.insert(Box::pin(tokio::time::sleep_until(at))),
-            };
-            tokio::select! {
-                biased;
-                () = notified => {}
-                () = timer.as_mut() => {}
-                () = shared.seat.wait(), if draining => {}
-            }
-        }
-    }
-}
-
-async fn wait_for_work(shared: &Shared, notified: tokio::sync::futures::Notified<'_>, draining: bool) {
-    tokio::select! {
-        biased;
-        () = notified => {}
-        () = shared.seat.wait(), if draining => {}
-    }
-}
-
-/// Makes SIGINT and SIGTERM stop the reactor, for as long as it runs. Called in "during
-/// startup" when the reactor was built with signal handlers.
-pub(crate) fn install_signal_handlers(shared: &Arc<Shared>) {
-    let weak = Arc::downgrade(shared);
-    let _in_runtime = shared.rt.enter();
-    #[cfg(unix)]
-    let task = {
-        use tokio::signal::unix::{SignalKind, signal};
-        // Created here, not in the task, so the handlers are in place when startup ends.
-        let (mut int, mut term) = match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
-            (Ok(int), Ok(term)) => (int, term),
-            (Err(e), _) | (_, Err(e)) => {
-                crate::log::failure("while installing signal handlers", &Failure::new(e));
-                return;
-            }
-        };
-        shared.rt.spawn(async move {
-            loop {
-                let signal = tokio::select! {
-                    Some(()) = int.recv() => ExitSignal::Interrupt,
-                    Some(()) = term.recv() => ExitSignal::Terminate,
-                    else => return,
-                };
-                match weak.upgrade() {
-                    Some(shared) => shared.received_signal(signal),
-                    None => return,
-                }
-            }
-        })
-    };
-    #[cfg(not(unix))]
-    let task = shared.rt.spawn(async move {
-        while tokio::signal::ctrl_c().await.is_ok() {
-            match weak.upgrade() {
-                Some(shared) => shared.received_signal(ExitSignal::Interrupt),
-                None => return,
-            }
-        }
-    });
-    if let Some(old) = lock(&shared.signals).replace(task) {
-        old.abort();
     }
 }

@@ -20,11 +20,35 @@ use tokio::time::Instant;
 use super::errors::{
     ReactorAlreadyRunning, ReactorNotRestartable, ReactorNotRunning, RunError, UnknownTriggerError,
 };
-use super::events::{Event, Events, Phase, TriggerId, TriggerResult, run_logged};
-use super::handle::ExitSignal;
 use super::pool::ThreadPool;
 use super::seat::Seat;
+use super::triggers::{Event, Events, Phase, TriggerId, TriggerResult, run_logged};
 use crate::time::TimerQueue;
+
+/// What [`ReactorHandle::exit_signal`](crate::reactor::ReactorHandle::exit_signal) reports: the signal that stopped the reactor.
+///
+/// ```
+/// use tokio_twisted::reactor::{ExitSignal, Reactor, ReactorHandle};
+///
+/// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+/// reactor.call_when_running(|| ReactorHandle::current().unwrap().stop());
+/// reactor.run().unwrap();
+/// // A shell's exit code for the signal, as a program's main might pick it.
+/// let code = match reactor.exit_signal() {
+///     Some(ExitSignal::Interrupt) => 130,
+///     Some(ExitSignal::Terminate) => 143,
+///     Some(_) | None => 0,
+/// };
+/// assert_eq!(code, 0); // stopped by `stop()`, not by a signal
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ExitSignal {
+    /// `SIGINT` (Ctrl-C).
+    Interrupt,
+    /// `SIGTERM`.
+    Terminate,
+}
 
 /// Twisted's default maximum for the reactor's thread pool.
 const DEFAULT_POOL_SIZE: usize = 10;
@@ -64,6 +88,15 @@ pub(crate) fn register_owner(shared: &Arc<Shared>, local: &Rc<LocalSet>) {
 /// Makes `shared` the current reactor of this thread, returning the previous one.
 pub(crate) fn replace_current(shared: Weak<Shared>) -> Weak<Shared> {
     OWNERS.with(|o| std::mem::replace(&mut o.borrow_mut().current, shared))
+}
+
+/// Makes `previous` the current reactor again if its owner still exists; otherwise the
+/// current one stays.
+pub(crate) fn restore_current(previous: Weak<Shared>) {
+    let alive = previous.upgrade().is_some_and(|p| local_set(p.id).is_some());
+    if alive {
+        replace_current(previous);
+    }
 }
 
 /// The current reactor of this thread, if its owner still exists.
@@ -255,11 +288,13 @@ impl Shared {
     }
 
     /// The reactor's own "during startup" work, before the user's *during* triggers.
-    pub(crate) fn really_start_running(self: &Arc<Self>) {
+    /// The reactor's first "during startup" work: it is running.
+    pub(crate) fn begin_running(&self) {
         lock(&self.life).running = true;
-        if self.install_signals {
-            super::runner::install_signal_handlers(self);
-        }
+    }
+
+    /// Starts the thread pool, if one was created before startup.
+    pub(crate) fn start_pool(&self) {
         let pool = lock(&self.pool).clone();
         if let Some(pool) = pool {
             pool.start();

@@ -19,7 +19,7 @@
 
 use std::time::Duration;
 
-use tokio_twisted::reactor::{ExitSignal, Reactor};
+use tokio_twisted::reactor::{ExitSignal, Reactor, ReactorHandle};
 use tokio_twisted::task::Clock;
 
 fn calls_at_zero_and_one() -> (
@@ -74,7 +74,7 @@ fn test_exit_signal_defaults_to_none() {
     let _limit = crate::common::time_limit();
     let r = Reactor::builder().without_signal_handlers().build().unwrap();
     assert_eq!(r.exit_signal(), None);
-    r.call_when_running(|| Reactor::current().unwrap().stop());
+    r.call_when_running(|| ReactorHandle::current().unwrap().stop());
     r.run().unwrap();
     assert_eq!(r.exit_signal(), None);
 }

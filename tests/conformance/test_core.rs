@@ -68,7 +68,7 @@ fn test_stop_when_not_started() {
 fn test_stop_when_already_stopped() {
     let _limit = crate::common::time_limit();
     let r = reactor();
-    r.call_when_running(stopper(&r));
+    r.call_when_running(stopper(&r.handle()));
     r.run().unwrap();
     assert_eq!(r.stop(), Err(ReactorNotRunning));
 }
@@ -82,7 +82,7 @@ fn test_call_when_running_order() {
     let log = log();
     r.call_when_running(push(&log, "first"));
     r.call_when_running(push(&log, "second"));
-    r.call_when_running(stopper(&r));
+    r.call_when_running(stopper(&r.handle()));
     r.run().unwrap();
     assert_eq!(items(&log), ["first", "second"]);
 }
@@ -104,7 +104,7 @@ fn test_running_for_startup_events() {
             l.lock().unwrap().push((name, h.running()));
         });
     }
-    r.call_when_running(stopper(&r));
+    r.call_when_running(stopper(&r.handle()));
     assert!(items(&log).is_empty());
     r.run().unwrap();
     assert_eq!(
@@ -143,7 +143,7 @@ fn test_stop_shut_down_events() {
     r.add_system_event_trigger(Phase::Before, Event::Shutdown, push(&log, "before"));
     r.add_system_event_trigger(Phase::During, Event::Shutdown, push(&log, "during"));
     r.add_system_event_trigger(Phase::After, Event::Shutdown, push(&log, "after"));
-    r.call_when_running(stopper(&r));
+    r.call_when_running(stopper(&r.handle()));
     r.run().unwrap();
     assert_eq!(items(&log), ["before", "during", "after"]);
 }
@@ -192,11 +192,30 @@ fn test_shutdown_disconnects_cleanly() {
                 std::future::pending::<()>().await;
             }));
         }
-        reactor.call_when_running(stopper(&reactor));
+        reactor.call_when_running(stopper(&reactor.handle()));
         reactor.run().unwrap();
         assert_eq!(logged.flush::<PanicError>().len(), 1);
         assert_eq!(items(&lost), ["lost"]);
     });
+}
+
+thread_local! {
+    /// The owner of the reactor under test, reachable from its own callbacks (which are
+    /// `Send` and cannot capture it) to call `run()` from inside the reactor.
+    static OWNER: std::cell::Cell<Option<&'static Reactor>> = const { std::cell::Cell::new(None) };
+}
+
+/// A reactor that lives for the rest of the test thread, registered as [`owner()`].
+fn leaked_owner() -> &'static Reactor {
+    let r: &'static Reactor = Box::leak(Box::new(reactor()));
+    OWNER.with(|o| o.set(Some(r)));
+    r
+}
+
+fn owner() -> &'static Reactor {
+    OWNER
+        .with(std::cell::Cell::get)
+        .expect("leaked_owner() was called on this thread")
 }
 
 /// twisted: SystemEventTestsBuilder.test_multipleRun
@@ -204,15 +223,14 @@ fn test_shutdown_disconnects_cleanly() {
 #[test]
 fn test_multiple_run() {
     let _limit = crate::common::time_limit();
-    let r = reactor();
+    let r = leaked_owner();
     let log = log();
     let l = Arc::clone(&log);
     r.call_when_running(move || {
-        let me = Reactor::current().unwrap();
-        assert!(matches!(me.run(), Err(RunError::AlreadyRunning(_))));
+        assert!(matches!(owner().run(), Err(RunError::AlreadyRunning(_))));
         l.lock().unwrap().push("tested");
     });
-    r.call_when_running(stopper(&r));
+    r.call_when_running(stopper(&r.handle()));
     r.run().unwrap();
     assert_eq!(items(&log), ["tested"]);
 }
@@ -286,13 +304,12 @@ fn test_run_after_crash() {
 #[test]
 fn test_run_after_stop() {
     let _limit = crate::common::time_limit();
-    let r = reactor();
+    let r = leaked_owner();
     let log = log();
-    r.call_when_running(stopper(&r));
+    r.call_when_running(stopper(&r.handle()));
     let l = Arc::clone(&log);
     r.add_system_event_trigger(Phase::After, Event::Shutdown, move || {
-        let me = Reactor::current().unwrap();
-        assert!(matches!(me.run(), Err(RunError::NotRestartable(_))));
+        assert!(matches!(owner().run(), Err(RunError::NotRestartable(_))));
         l.lock().unwrap().push("tested");
     });
     r.run().unwrap();

@@ -29,7 +29,7 @@ use std::time::Duration;
 use tokio_twisted::defer::Deferred;
 use tokio_twisted::failure::{Failure, MessageError};
 use tokio_twisted::reactor::{
-    DelayedCall, DelayedCallError, Event, Phase, Reactor, ReactorHandle, TriggerId, UnknownTriggerError,
+    DelayedCall, DelayedCallError, Event, Phase, ReactorHandle, TriggerId, UnknownTriggerError,
 };
 use tokio_twisted::testing::LoggedErrors;
 
@@ -229,7 +229,7 @@ fn test_synchronous_remove_already_executed_before() {
     let first = r.add_system_event_trigger(Phase::Before, TEST, push(&log, "first before"));
     *slot.lock().unwrap() = Some(first);
     let outcome = Arc::new(Mutex::new(None));
-    let (remove, o) = (remover(&r, &slot), Arc::clone(&outcome));
+    let (remove, o) = (remover(&r.handle(), &slot), Arc::clone(&outcome));
     r.add_system_event_trigger(Phase::Before, TEST, move || *o.lock().unwrap() = Some(remove()));
     r.add_system_event_trigger(Phase::Before, TEST, push(&log, "second before"));
     r.fire_system_event("test");
@@ -245,7 +245,7 @@ fn test_synchronous_remove_pending_before() {
     let r = reactor();
     let log = log();
     let slot = Slot::default();
-    r.add_system_event_trigger(Phase::Before, TEST, remover(&r, &slot));
+    r.add_system_event_trigger(Phase::Before, TEST, remover(&r.handle(), &slot));
     *slot.lock().unwrap() = Some(r.add_system_event_trigger(Phase::Before, TEST, push(&log, "first before")));
     r.add_system_event_trigger(Phase::Before, TEST, push(&log, "second before"));
     r.fire_system_event("test");
@@ -260,7 +260,7 @@ fn test_synchronous_before_removes_during() {
     let r = reactor();
     let log = log();
     let slot = Slot::default();
-    r.add_system_event_trigger(Phase::Before, TEST, remover(&r, &slot));
+    r.add_system_event_trigger(Phase::Before, TEST, remover(&r.handle(), &slot));
     *slot.lock().unwrap() = Some(r.add_system_event_trigger(Phase::During, TEST, push(&log, "during")));
     r.add_system_event_trigger(Phase::After, TEST, push(&log, "after"));
     r.fire_system_event("test");
@@ -295,7 +295,7 @@ fn test_synchronous_before_removes_conspicuously_similar_during() {
     let slot = Slot::default();
     r.add_system_event_trigger(Phase::Before, TEST, push(&log, "trigger"));
     let outcome = Arc::new(Mutex::new(None));
-    let (remove, o) = (remover(&r, &slot), Arc::clone(&outcome));
+    let (remove, o) = (remover(&r.handle(), &slot), Arc::clone(&outcome));
     r.add_system_event_trigger(Phase::Before, TEST, move || *o.lock().unwrap() = Some(remove()));
     *slot.lock().unwrap() = Some(r.add_system_event_trigger(Phase::During, TEST, push(&log, "trigger")));
     r.fire_system_event("test");
@@ -311,7 +311,7 @@ fn test_synchronous_remove_pending_during() {
     let r = reactor();
     let log = log();
     let slot = Slot::default();
-    r.add_system_event_trigger(Phase::During, TEST, remover(&r, &slot));
+    r.add_system_event_trigger(Phase::During, TEST, remover(&r.handle(), &slot));
     *slot.lock().unwrap() = Some(r.add_system_event_trigger(Phase::During, TEST, push(&log, "first during")));
     r.add_system_event_trigger(Phase::During, TEST, push(&log, "second during"));
     r.fire_system_event("test");
@@ -534,7 +534,7 @@ fn test_seconds() {
     let start = r.now();
     assert_eq!(r.now(), start);
     assert!((r.seconds() - start.as_secs_f64()).abs() < 1e-9);
-    r.call_later(Duration::from_secs(3), stop_call(&r));
+    r.call_later(Duration::from_secs(3), stop_call(&r.handle()));
     r.run().unwrap();
     assert!((3.0..3.01).contains(&(r.seconds() - start.as_secs_f64())));
 }
@@ -557,7 +557,7 @@ fn test_call_later_uses_reactor_seconds_as_delayed_call_seconds_factory() {
     let _limit = crate::common::time_limit();
     let r = paused_reactor();
     let call = r.call_later(Duration::from_secs(100), || {});
-    r.call_later(Duration::from_secs(3), stop_call(&r));
+    r.call_later(Duration::from_secs(3), stop_call(&r.handle()));
     r.run().unwrap();
     let now = r.now();
     call.reset(Duration::from_secs(2)).unwrap();
@@ -785,7 +785,7 @@ fn test_get_delayed_calls() {
     };
     let add_timer = Arc::new(add_timer);
     check();
-    add_timer(0, 35, Box::new(stop_call(&r)));
+    add_timer(0, 35, Box::new(stop_call(&r.handle())));
     add_timer(1, 20, Box::new(|| {}));
     add_timer(2, 30, Box::new(|| {}));
     add_timer(3, 29, Box::new(|| {}));
@@ -826,7 +826,7 @@ fn test_active() {
                 .lock()
                 .unwrap()
                 .push(later_slot.lock().unwrap().as_ref().unwrap().active());
-            Reactor::current().unwrap().stop()
+            ReactorHandle::current().unwrap().stop()
         })
         .unwrap();
     });

@@ -198,7 +198,7 @@ fn test_call_multiple() {
     }
     let h = r.handle();
     calls.push(Box::new(move || stop_from_thread(&h)));
-    call_multiple_in_thread(&r, calls).unwrap();
+    call_multiple_in_thread(&r.handle(), calls).unwrap();
     r.run().unwrap();
     let seen = seen.lock().unwrap();
     assert_eq!(
@@ -215,7 +215,7 @@ fn test_deferred_result() {
     let _limit = crate::common::time_limit();
     let r = reactor();
     let (x, y) = (3, 4);
-    let d = defer_to_thread(&r, move || Ok(x + y));
+    let d = defer_to_thread(&r.handle(), move || Ok(x + y));
     assert_eq!(run_until(&r, d).unwrap(), 7);
 }
 
@@ -225,7 +225,7 @@ fn test_deferred_result() {
 fn test_deferred_failure() {
     let _limit = crate::common::time_limit();
     let r = reactor();
-    let d = defer_to_thread(&r, || Err::<(), _>(Failure::new(std::fmt::Error)));
+    let d = defer_to_thread(&r.handle(), || Err::<(), _>(Failure::new(std::fmt::Error)));
     assert!(run_until(&r, d).unwrap_err().check::<std::fmt::Error>());
 }
 
@@ -236,7 +236,7 @@ fn test_deferred_failure_after_success() {
     let _limit = crate::common::time_limit();
     let r = reactor();
     let h = r.handle();
-    let d = defer_to_thread(&r, || Ok(()))
+    let d = defer_to_thread(&r.handle(), || Ok(()))
         .add_callback(move |()| defer_to_thread(&h, || Err::<i32, _>(Failure::msg("division by zero"))));
     assert_eq!(run_until(&r, d).unwrap_err().error_message(), "division by zero");
 }
@@ -252,7 +252,7 @@ fn test_defer_to_thread_pool_deferred_result() {
     let r = reactor();
     let pool = ThreadPool::new(8);
     pool.start();
-    let d = defer_to_thread_pool(&r, &pool, || Ok(3 + 4));
+    let d = defer_to_thread_pool(&r.handle(), &pool, || Ok(3 + 4));
     assert_eq!(run_until(&r, d).unwrap(), 7);
     pool.stop();
 }
@@ -265,7 +265,7 @@ fn test_defer_to_thread_pool_deferred_failure() {
     let r = reactor();
     let pool = ThreadPool::new(8);
     pool.start();
-    let d = defer_to_thread_pool(&r, &pool, || Err::<(), _>(Failure::new(std::fmt::Error)));
+    let d = defer_to_thread_pool(&r.handle(), &pool, || Err::<(), _>(Failure::new(std::fmt::Error)));
     assert!(run_until(&r, d).unwrap_err().check::<std::fmt::Error>());
     pool.stop();
 }
