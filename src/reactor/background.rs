@@ -97,7 +97,8 @@ impl BackgroundReactor {
     /// let background = Reactor::spawn_background().unwrap();
     /// let handle = background.handle();
     /// assert!(!handle.is_reactor_thread());
-    /// background.stop().unwrap();
+    /// let stopper = handle.clone();
+    /// handle.call_when_running(move || stopper.stop());
     /// background.blocking_join().unwrap();
     /// ```
     pub fn handle(&self) -> ReactorHandle {
