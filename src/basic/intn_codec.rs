@@ -95,8 +95,8 @@ impl LengthPrefix {
 enum State {
     /// Waiting for a complete prefix. Entered at the start and after each frame.
     Head,
-    /// The prefix announced this many bytes (already checked against the maximum); waiting
-    /// for all of them.
+    /// The prefix at the front of the buffer announced this many bytes (already checked
+    /// against the maximum); waiting for all of them.
     Data(usize),
     /// A prefix announced too much; the prefix is left in the buffer and reported again.
     Exceeded(LengthLimitExceeded),
@@ -212,9 +212,10 @@ impl IntNCodec {
                     let length = self.prefix.read(&buf[..plen]);
                     match usize::try_from(length) {
                         Ok(n) if n <= self.max_length => {
-                            buf.advance(plen);
-                            // Checked against the maximum: reserving is safe.
-                            buf.reserve(n);
+                            // Checked against the maximum: reserving is safe. The prefix
+                            // stays in the buffer until the frame is complete, as in
+                            // Twisted's `recvd`; it is not parsed again.
+                            buf.reserve((plen + n).saturating_sub(buf.len()));
                             self.state = State::Data(n);
                         }
                         _ => {
@@ -228,26 +229,28 @@ impl IntNCodec {
                     }
                 }
                 State::Data(n) => {
-                    if buf.len() < n {
+                    let plen = self.prefix.len();
+                    if buf.len() < plen + n {
                         return Ok(None);
                     }
                     self.state = State::Head;
+                    buf.advance(plen);
                     return Ok(Some(buf.split_to(n).freeze()));
                 }
             }
         }
     }
 
-    #[allow(dead_code, reason = "used by the protocol adapters, landing next")]
-    /// Whether a prefix has been read and its frame is incomplete.
-    pub(crate) fn in_frame(&self) -> bool {
-        matches!(self.state, State::Data(_))
+    /// Whether a prefix announced too much (the state is final).
+    pub(crate) fn exceeded(&self) -> bool {
+        matches!(self.state, State::Exceeded(_))
     }
 
-    #[allow(dead_code, reason = "used by the protocol adapters, landing next")]
-    /// Forget a partly read frame: the buffer was replaced.
+    /// Forget a partly read frame: the buffer was replaced. An exceeded limit stays.
     pub(crate) fn reset(&mut self) {
-        self.state = State::Head;
+        if let State::Data(_) = self.state {
+            self.state = State::Head;
+        }
     }
 
     /// Appends `data` with its prefix.
@@ -301,7 +304,7 @@ mod tests {
         let mut buf = BytesMut::from(&b"\x00\x00\x00\x05ab"[..]);
         assert_eq!(c.next_string(&mut buf).unwrap(), None);
         assert_eq!(c.state, State::Data(5));
-        assert_eq!(&buf[..], b"ab");
+        assert_eq!(&buf[..], b"\x00\x00\x00\x05ab", "the prefix stays until the frame is whole");
         buf.extend_from_slice(b"cdeX");
         assert_eq!(c.next_string(&mut buf).unwrap().unwrap(), "abcde");
         assert_eq!(&buf[..], b"X");

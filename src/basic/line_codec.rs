@@ -129,7 +129,6 @@ impl DelimiterFinder {
         }
     }
 
-    #[allow(dead_code, reason = "used by the protocol adapters, landing next")]
     pub(crate) fn rfind(&self, haystack: &[u8]) -> Option<usize> {
         match &self.finder {
             Some(_) => memmem::rfind(haystack, self.delimiter.as_bytes()),
@@ -418,7 +417,6 @@ impl LineCodec {
         self.raw_mode
     }
 
-    #[allow(dead_code, reason = "used by the protocol adapters, landing next")]
     /// The scanner that finds lines, for the receivers built on this codec.
     pub(crate) fn scanner_mut(&mut self) -> &mut LineScanner {
         &mut self.scanner

@@ -191,7 +191,11 @@ impl LineOnlyCodec {
         }
     }
 
-    #[allow(dead_code, reason = "used by the protocol adapters, landing next")]
+    /// Whether the codec is dropping the rest of a partial line it reported too long.
+    pub(crate) fn is_discarding(&self) -> bool {
+        self.discarding
+    }
+
     /// Drops every complete line left in `buf`, keeping the partial one: what Twisted does to
     /// the rest of a chunk after an over-long line.
     pub(crate) fn drop_complete_lines(&mut self, buf: &mut BytesMut) {

@@ -34,16 +34,26 @@
 //! ```
 
 mod errors;
+mod file_sender;
+mod intn;
 mod intn_codec;
 mod line_codec;
+mod line_only;
 mod line_only_codec;
+mod line_receiver;
+mod netstring;
 mod netstring_codec;
 
 pub use errors::{
     EmptyDelimiterError, IntNCodecError, LengthLimitExceeded, LineCodecError, LineLengthExceeded,
     NetstringCodecError, NetstringParseError, StringTooLongError,
 };
+pub use file_sender::{FileSender, TransferStoppedError};
+pub use intn::{IntNControl, IntNProtocol, IntNStringReceiver};
 pub use intn_codec::{IntNCodec, LengthPrefix};
 pub use line_codec::{Delimiter, LineCodec};
+pub use line_only::{LineOnlyControl, LineOnlyProtocol, LineOnlyReceiver};
 pub use line_only_codec::LineOnlyCodec;
+pub use line_receiver::{LineControl, LineProtocol, LineReceiver};
+pub use netstring::{NetstringControl, NetstringProtocol, NetstringReceiver};
 pub use netstring_codec::NetstringCodec;

@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod test_base;
+mod test_basic;
 mod test_cooperator;
 mod test_core;
 mod test_defer;
