@@ -9,7 +9,7 @@ use bytes::Bytes;
 /// A line grew past the receiver's `MAX_LENGTH`: what `lineLengthExceeded` is told.
 ///
 /// [`data`](Self::data) holds the bytes the receiver gave up on: for
-/// [`LineCodec`](super::LineCodec) and the line receiver protocol, the whole
+/// [`LineCodec`](super::LineCodec) and [`LineProtocol`](super::LineProtocol), the whole
 /// buffer, starting with the over-long line (Twisted passes the same bytes to
 /// `lineLengthExceeded`); for [`LineOnlyCodec`](super::LineOnlyCodec), the over-long line.
 ///

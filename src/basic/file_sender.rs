@@ -71,7 +71,10 @@ impl FileSender {
     /// let _sender = tokio_twisted::basic::FileSender::new();
     /// ```
     pub fn new() -> Self {
-        FileSender { chunk_size: Self::CHUNK_SIZE, transform: None }
+        FileSender {
+            chunk_size: Self::CHUNK_SIZE,
+            transform: None,
+        }
     }
 
     /// The same sender reading at most `chunk_size` bytes per chunk (at least one).

@@ -181,7 +181,9 @@ impl IntNControl<'_> {
 
 impl fmt::Debug for IntNControl<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IntNControl").field("state", &self.state).finish_non_exhaustive()
+        f.debug_struct("IntNControl")
+            .field("state", &self.state)
+            .finish_non_exhaustive()
     }
 }
 
@@ -215,7 +217,11 @@ impl fmt::Debug for IntNControl<'_> {
 /// assert_eq!(proto.receiver().0, ["foo", ""]);
 /// assert!(wire.disconnecting());
 /// ```
-#[doc(alias = "Int32StringReceiver", alias = "Int16StringReceiver", alias = "Int8StringReceiver")]
+#[doc(
+    alias = "Int32StringReceiver",
+    alias = "Int16StringReceiver",
+    alias = "Int8StringReceiver"
+)]
 pub struct IntNProtocol<P> {
     receiver: P,
     state: IntNState,
@@ -325,7 +331,10 @@ impl<P: IntNStringReceiver> IntNProtocol<P> {
     pub fn with_control<R>(&mut self, f: impl FnOnce(&mut P, &mut IntNControl<'_>) -> R) -> R {
         let result = f(
             &mut self.receiver,
-            &mut IntNControl { transport: &self.transport, state: &mut self.state },
+            &mut IntNControl {
+                transport: &self.transport,
+                state: &mut self.state,
+            },
         );
         self.deliver();
         result
@@ -408,7 +417,11 @@ impl<P: IntNStringReceiver> IntNProtocol<P> {
 
     /// Twisted's `dataReceived` loop over what is buffered.
     fn deliver(&mut self) {
-        let IntNProtocol { receiver, state, transport } = self;
+        let IntNProtocol {
+            receiver,
+            state,
+            transport,
+        } = self;
         while !state.paused {
             match state.codec.next_string(&mut state.buffer) {
                 Ok(Some(string)) => {
@@ -428,7 +441,7 @@ impl<P: IntNStringReceiver> IntNProtocol<P> {
 impl<P: IntNStringReceiver> Protocol for IntNProtocol<P> {
     fn connection_made(&mut self, transport: Transport) {
         self.transport = transport;
-        self.with_control(|receiver, ctl| receiver.connection_made(ctl));
+        self.with_control(IntNStringReceiver::connection_made);
     }
 
     fn data_received(&mut self, data: &[u8]) {

@@ -304,7 +304,11 @@ mod tests {
         let mut buf = BytesMut::from(&b"\x00\x00\x00\x05ab"[..]);
         assert_eq!(c.next_string(&mut buf).unwrap(), None);
         assert_eq!(c.state, State::Data(5));
-        assert_eq!(&buf[..], b"\x00\x00\x00\x05ab", "the prefix stays until the frame is whole");
+        assert_eq!(
+            &buf[..],
+            b"\x00\x00\x00\x05ab",
+            "the prefix stays until the frame is whole"
+        );
         buf.extend_from_slice(b"cdeX");
         assert_eq!(c.next_string(&mut buf).unwrap().unwrap(), "abcde");
         assert_eq!(&buf[..], b"X");

@@ -132,7 +132,9 @@ impl LineOnlyControl<'_> {
 
 impl fmt::Debug for LineOnlyControl<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LineOnlyControl").field("codec", &self.codec).finish_non_exhaustive()
+        f.debug_struct("LineOnlyControl")
+            .field("codec", &self.codec)
+            .finish_non_exhaustive()
     }
 }
 
@@ -245,13 +247,13 @@ impl<P: LineOnlyReceiver> LineOnlyProtocol<P> {
     /// proto.with_control(|_, ctl| ctl.send_line("hi"));
     /// assert_eq!(wire.value(), b"hi\r\n");
     /// ```
-    pub fn with_control<R>(
-        &mut self,
-        f: impl FnOnce(&mut P, &mut LineOnlyControl<'_>) -> R,
-    ) -> R {
+    pub fn with_control<R>(&mut self, f: impl FnOnce(&mut P, &mut LineOnlyControl<'_>) -> R) -> R {
         f(
             &mut self.receiver,
-            &mut LineOnlyControl { transport: &self.transport, codec: &mut self.codec },
+            &mut LineOnlyControl {
+                transport: &self.transport,
+                codec: &mut self.codec,
+            },
         )
     }
 }
@@ -259,13 +261,18 @@ impl<P: LineOnlyReceiver> LineOnlyProtocol<P> {
 impl<P: LineOnlyReceiver> Protocol for LineOnlyProtocol<P> {
     fn connection_made(&mut self, transport: Transport) {
         self.transport = transport;
-        self.with_control(|receiver, ctl| receiver.connection_made(ctl));
+        self.with_control(LineOnlyReceiver::connection_made);
     }
 
     /// Twisted's `LineOnlyReceiver.dataReceived`: the lines of this chunk, in order, until the
     /// transport is disconnecting or a line is too long.
     fn data_received(&mut self, data: &[u8]) {
-        let LineOnlyProtocol { receiver, codec, buffer, transport } = self;
+        let LineOnlyProtocol {
+            receiver,
+            codec,
+            buffer,
+            transport,
+        } = self;
         buffer.extend_from_slice(data);
         loop {
             match codec.next_line(buffer) {

@@ -275,7 +275,9 @@ impl LineControl<'_> {
 
 impl fmt::Debug for LineControl<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LineControl").field("state", &self.state).finish_non_exhaustive()
+        f.debug_struct("LineControl")
+            .field("state", &self.state)
+            .finish_non_exhaustive()
     }
 }
 
@@ -411,7 +413,10 @@ impl<P: LineReceiver> LineProtocol<P> {
     pub fn with_control<R>(&mut self, f: impl FnOnce(&mut P, &mut LineControl<'_>) -> R) -> R {
         let result = f(
             &mut self.receiver,
-            &mut LineControl { transport: &self.transport, state: &mut self.state },
+            &mut LineControl {
+                transport: &self.transport,
+                state: &mut self.state,
+            },
         );
         self.deliver();
         result
@@ -488,7 +493,11 @@ impl<P: LineReceiver> LineProtocol<P> {
 
     /// Twisted's `dataReceived` loop over what is buffered.
     fn deliver(&mut self) {
-        let LineProtocol { receiver, state, transport } = self;
+        let LineProtocol {
+            receiver,
+            state,
+            transport,
+        } = self;
         while !state.buffer.is_empty() && !state.paused {
             if state.codec.is_raw_mode() {
                 state.codec.scanner_mut().reset();
@@ -517,7 +526,7 @@ impl<P: LineReceiver> LineProtocol<P> {
 impl<P: LineReceiver> Protocol for LineProtocol<P> {
     fn connection_made(&mut self, transport: Transport) {
         self.transport = transport;
-        self.with_control(|receiver, ctl| receiver.connection_made(ctl));
+        self.with_control(LineReceiver::connection_made);
     }
 
     fn data_received(&mut self, data: &[u8]) {

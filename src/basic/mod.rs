@@ -16,6 +16,55 @@
 //! [`Decoder`](tokio_util::codec::Decoder) and [`Encoder`](tokio_util::codec::Encoder), so a
 //! Tokio program can frame a `TcpStream` with `tokio_util::codec::Framed` and Twisted's rules.
 //!
+//! [`Protocol`]: crate::protocol::Protocol
+//!
+//! # Protocols: "subclass `LineReceiver` and override `lineReceived`"
+//!
+//! A Twisted program subclasses a receiver and overrides its hooks. Here the hooks are a
+//! trait, and the base class is split in two: an adapter that is the [`Protocol`] (it owns the
+//! buffer and the framing state and calls the hooks), and a small control object each hook
+//! receives, which does what Twisted's inherited methods do (`sendLine`, `setRawMode`,
+//! `transport`, `pauseProducing`, ...).
+//!
+//! | implement | wrap in (the `Protocol`) | hooks get | Twisted class |
+//! |---|---|---|---|
+//! | [`LineReceiver`] | [`LineProtocol`] | [`LineControl`] | `LineReceiver` |
+//! | [`LineOnlyReceiver`] | [`LineOnlyProtocol`] | [`LineOnlyControl`] | `LineOnlyReceiver` |
+//! | [`NetstringReceiver`] | [`NetstringProtocol`] | [`NetstringControl`] | `NetstringReceiver` |
+//! | [`IntNStringReceiver`] | [`IntNProtocol`] | [`IntNControl`] | `Int32StringReceiver`, `Int16StringReceiver`, `Int8StringReceiver` |
+//!
+//! Twisted's class attributes (`delimiter`, `MAX_LENGTH`, the prefix size) are associated
+//! constants of the trait, changeable per connection through the control object. The
+//! adapters are built on the codecs above, so they share their rules and their costs.
+//! [`FileSender`] streams a reader to a transport as a pull producer.
+//!
+//! ```
+//! use bytes::Bytes;
+//! use tokio_twisted::basic::{LineControl, LineProtocol, LineReceiver};
+//! use tokio_twisted::protocol::Protocol;
+//! use tokio_twisted::testing::StringTransport;
+//!
+//! /// Twisted's finger server, step 3: every user is unknown.
+//! struct Finger;
+//!
+//! impl LineReceiver for Finger {
+//!     fn line_received(&mut self, _user: Bytes, ctl: &mut LineControl<'_>) {
+//!         ctl.send_line("No such user");
+//!         ctl.transport().lose_connection();
+//!     }
+//! }
+//!
+//! // A factory would return `LineProtocol::new(Finger)` for each connection.
+//! let wire = StringTransport::new();
+//! let mut proto = LineProtocol::new(Finger);
+//! proto.make_connection(wire.transport());
+//! proto.data_received(b"moshez\r\n");
+//! assert_eq!(wire.value(), b"No such user\r\n");
+//! assert!(wire.disconnecting());
+//! ```
+//!
+//! # Codecs on their own
+//!
 //! ```
 //! use bytes::BytesMut;
 //! use tokio_twisted::basic::NetstringCodec;

@@ -119,7 +119,9 @@ impl NetstringControl<'_> {
 
 impl fmt::Debug for NetstringControl<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NetstringControl").field("codec", &self.codec).finish_non_exhaustive()
+        f.debug_struct("NetstringControl")
+            .field("codec", &self.codec)
+            .finish_non_exhaustive()
     }
 }
 
@@ -254,13 +256,13 @@ impl<P: NetstringReceiver> NetstringProtocol<P> {
     /// proto.with_control(|_, ctl| ctl.send_string("abc"));
     /// assert_eq!(wire.value(), b"3:abc,");
     /// ```
-    pub fn with_control<R>(
-        &mut self,
-        f: impl FnOnce(&mut P, &mut NetstringControl<'_>) -> R,
-    ) -> R {
+    pub fn with_control<R>(&mut self, f: impl FnOnce(&mut P, &mut NetstringControl<'_>) -> R) -> R {
         f(
             &mut self.receiver,
-            &mut NetstringControl { transport: &self.transport, codec: &mut self.codec },
+            &mut NetstringControl {
+                transport: &self.transport,
+                codec: &mut self.codec,
+            },
         )
     }
 }
@@ -268,11 +270,16 @@ impl<P: NetstringReceiver> NetstringProtocol<P> {
 impl<P: NetstringReceiver> Protocol for NetstringProtocol<P> {
     fn connection_made(&mut self, transport: Transport) {
         self.transport = transport;
-        self.with_control(|receiver, ctl| receiver.connection_made(ctl));
+        self.with_control(NetstringReceiver::connection_made);
     }
 
     fn data_received(&mut self, data: &[u8]) {
-        let NetstringProtocol { receiver, codec, buffer, transport } = self;
+        let NetstringProtocol {
+            receiver,
+            codec,
+            buffer,
+            transport,
+        } = self;
         if codec.broken_peer().is_some() {
             // Twisted re-parses and fails again; the result is the same without buffering.
             return;

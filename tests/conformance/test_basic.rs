@@ -33,10 +33,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use tokio_twisted::basic::{
-    Delimiter, FileSender, IntNControl, IntNProtocol, IntNStringReceiver, LengthPrefix,
-    LineControl, LineOnlyControl, LineOnlyProtocol, LineOnlyReceiver, LineProtocol,
-    LineReceiver, NetstringControl, NetstringParseError, NetstringProtocol, NetstringReceiver,
-    TransferStoppedError,
+    Delimiter, FileSender, IntNControl, IntNProtocol, IntNStringReceiver, LengthPrefix, LineControl,
+    LineOnlyControl, LineOnlyProtocol, LineOnlyReceiver, LineProtocol, LineReceiver, NetstringControl,
+    NetstringParseError, NetstringProtocol, NetstringReceiver, TransferStoppedError,
 };
 use tokio_twisted::failure::Failure;
 use tokio_twisted::protocol::{Producer, ProducerKind, ProducerState, Protocol};
@@ -121,7 +120,9 @@ impl LineReceiver for LineTester {
                 self.length = std::str::from_utf8(&l[4..]).unwrap().parse().unwrap();
             }
             l if l.starts_with(b"produce") => {
-                ctl.transport().register_producer(StandIn, ProducerKind::Pull).unwrap();
+                ctl.transport()
+                    .register_producer(StandIn, ProducerKind::Pull)
+                    .unwrap();
             }
             l if l.starts_with(b"unproduce") => ctl.transport().unregister_producer(),
             _ => {}
@@ -238,7 +239,14 @@ fn test_raw_pausing() {
         clock.advance(Duration::ZERO);
         assert_eq!(
             received(&proto.lock().unwrap()),
-            strings(&[b"twiddle1", b"twiddle2", b"len 5", b"rawpause", b"12345", b"twiddle3"])
+            strings(&[
+                b"twiddle1",
+                b"twiddle2",
+                b"len 5",
+                b"rawpause",
+                b"12345",
+                b"twiddle3"
+            ])
         );
     }
 }
@@ -426,7 +434,7 @@ fn test_long_line_after_short_line() {
 #[test]
 fn test_long_line_with_delimiter() {
     let mut proto = catcher();
-    let line = vec![b'x'; EXCESSIVE];
+    let line = [b'x'; EXCESSIVE];
     let excessive = [&line[..], &line[..]].join(&b"\r\n"[..]);
     proto.data_received(&excessive);
     assert_eq!(proto.receiver().long_lines, [excessive]);
@@ -532,7 +540,15 @@ fn netstring() -> (NetstringProtocol<TestNetstring>, StringTransport) {
     connected(NetstringProtocol::new(TestNetstring::default()))
 }
 
-const NETSTRINGS: [&[u8]; 7] = [b"hello", b"world", b"how", b"are", b"you123", b":today", &[b'a'; 515]];
+const NETSTRINGS: [&[u8]; 7] = [
+    b"hello",
+    b"world",
+    b"how",
+    b"are",
+    b"you123",
+    b":today",
+    &[b'a'; 515],
+];
 
 /// twisted: NetstringReceiverTests.test_buffer
 /// Sent netstrings are received whole whatever the packet size.
@@ -703,7 +719,10 @@ fn test_consume_length() {
     let (mut proto, _) = netstring();
     proto.data_received(b"12:");
     proto.data_received(b"hello world!");
-    assert!(proto.receiver().received.is_empty(), "the comma is still expected");
+    assert!(
+        proto.receiver().received.is_empty(),
+        "the comma is still expected"
+    );
     proto.data_received(b",");
     assert_eq!(proto.receiver().received, ["hello world!"]);
 }
@@ -726,7 +745,10 @@ fn test_consume_length_border_case2() {
     let (mut proto, _) = netstring();
     proto.with_control(|_, ctl| ctl.set_max_length(11));
     proto.data_received(b"12:");
-    assert_eq!(proto.broken_peer(), Some(NetstringParseError::TooLong { max_length: 11 }));
+    assert_eq!(
+        proto.broken_peer(),
+        Some(NetstringParseError::TooLong { max_length: 11 })
+    );
 }
 
 /// twisted: NetstringReceiverTests.test_consumeLengthBorderCase3
@@ -736,7 +758,10 @@ fn test_consume_length_border_case3() {
     let (mut proto, _) = netstring();
     proto.with_control(|_, ctl| ctl.set_max_length(11));
     proto.data_received(b"1000:");
-    assert_eq!(proto.broken_peer(), Some(NetstringParseError::TooLong { max_length: 11 }));
+    assert_eq!(
+        proto.broken_peer(),
+        Some(NetstringParseError::TooLong { max_length: 11 })
+    );
 }
 
 /// twisted: NetstringReceiverTests.test_illegal
@@ -883,7 +908,9 @@ fn check_data<const N: usize>(expected_sent: &[u8], incoming: &[u8]) {
 fn check_too_long_send<const N: usize>() {
     let (mut proto, wire) = int_proto::<N>();
     let too_long = vec![b'b'; (1 << (N * 8)) + 1];
-    let err = proto.with_control(|_, ctl| ctl.send_string(&too_long)).unwrap_err();
+    let err = proto
+        .with_control(|_, ctl| ctl.send_string(&too_long))
+        .unwrap_err();
     assert_eq!(err.length(), too_long.len());
     assert!(wire.value().is_empty());
 }
@@ -1246,7 +1273,7 @@ fn test_pause_resume() {
 // ---- FileSender ----
 
 fn pull(wire: &StringTransport) -> bool {
-    wire.with_producer(|p| p.resume_producing()).is_some()
+    wire.with_producer(Producer::resume_producing).is_some()
 }
 
 /// twisted: FileSenderTests.test_producerRegistered
@@ -1304,7 +1331,11 @@ fn test_transfer_with_transform() {
         chunk
             .iter()
             .map(|b| {
-                if b.is_ascii_lowercase() { b.to_ascii_uppercase() } else { b.to_ascii_lowercase() }
+                if b.is_ascii_lowercase() {
+                    b.to_ascii_uppercase()
+                } else {
+                    b.to_ascii_lowercase()
+                }
             })
             .collect()
     };
@@ -1326,7 +1357,7 @@ fn test_aborted_transfer() {
     let done = FileSender::new()
         .begin_file_transfer(Cursor::new(b"Test content".to_vec()), &wire.transport())
         .unwrap();
-    wire.with_producer(|p| p.stop_producing()).unwrap();
+    wire.with_producer(Producer::stop_producing).unwrap();
     let failure = failure_result_of(done);
     assert!(failure.check::<TransferStoppedError>());
     assert_eq!(failure.error_message(), "consumer asked us to stop producing");
