@@ -38,16 +38,40 @@ pub struct LineLengthExceeded {
 
 impl LineLengthExceeded {
     /// The bytes the receiver gave up on, starting with the over-long line.
+    ///
+    /// ```
+    /// let e = tokio_twisted::basic::LineCodec::new().with_max_length(1);
+    /// # use tokio_util::codec::Decoder;
+    /// # let mut e = e;
+    /// let err = e.decode(&mut bytes::BytesMut::from(&b"abc"[..])).unwrap_err();
+    /// assert!(matches!(err, tokio_twisted::basic::LineCodecError::LineLengthExceeded(x) if x.data() == "abc"));
+    /// ```
     pub fn data(&self) -> &Bytes {
         &self.data
     }
 
     /// Consumes the error and returns [`data`](Self::data).
+    ///
+    /// ```
+    /// # use tokio_util::codec::Decoder;
+    /// let mut codec = tokio_twisted::basic::LineCodec::new().with_max_length(1);
+    /// let err = codec.decode(&mut bytes::BytesMut::from(&b"abc"[..])).unwrap_err();
+    /// if let tokio_twisted::basic::LineCodecError::LineLengthExceeded(e) = err {
+    ///     assert_eq!(e.into_data(), "abc");
+    /// }
+    /// ```
     pub fn into_data(self) -> Bytes {
         self.data
     }
 
     /// The limit that was exceeded (the receiver's `MAX_LENGTH`).
+    ///
+    /// ```
+    /// # use tokio_util::codec::Decoder;
+    /// let mut codec = tokio_twisted::basic::LineCodec::new().with_max_length(1);
+    /// let err = codec.decode(&mut bytes::BytesMut::from(&b"abc"[..])).unwrap_err();
+    /// assert!(matches!(err, tokio_twisted::basic::LineCodecError::LineLengthExceeded(e) if e.max_length() == 1));
+    /// ```
     pub fn max_length(&self) -> usize {
         self.max_length
     }
@@ -116,11 +140,25 @@ pub struct LengthLimitExceeded {
 
 impl LengthLimitExceeded {
     /// The length the prefix announced.
+    ///
+    /// ```
+    /// # use tokio_util::codec::Decoder;
+    /// use tokio_twisted::basic::{IntNCodec, IntNCodecError, LengthPrefix};
+    /// let err = IntNCodec::new(LengthPrefix::Int8).with_max_length(3).decode(&mut bytes::BytesMut::from(&b"\x04"[..]));
+    /// assert!(matches!(err, Err(IntNCodecError::LengthLimitExceeded(e)) if e.length() == 4));
+    /// ```
     pub fn length(&self) -> u64 {
         self.length
     }
 
     /// The receiver's `MAX_LENGTH`.
+    ///
+    /// ```
+    /// # use tokio_util::codec::Decoder;
+    /// use tokio_twisted::basic::{IntNCodec, IntNCodecError, LengthPrefix};
+    /// let err = IntNCodec::new(LengthPrefix::Int8).with_max_length(3).decode(&mut bytes::BytesMut::from(&b"\x04"[..]));
+    /// assert!(matches!(err, Err(IntNCodecError::LengthLimitExceeded(e)) if e.max_length() == 3));
+    /// ```
     pub fn max_length(&self) -> usize {
         self.max_length
     }
@@ -152,11 +190,25 @@ pub struct StringTooLongError {
 
 impl StringTooLongError {
     /// The length of the string that was refused.
+    ///
+    /// ```
+    /// use tokio_twisted::basic::{IntNCodec, IntNCodecError, LengthPrefix};
+    /// use tokio_util::codec::Encoder;
+    /// let err = IntNCodec::new(LengthPrefix::Int8).encode([0_u8; 300], &mut bytes::BytesMut::new());
+    /// assert!(matches!(err, Err(IntNCodecError::StringTooLong(e)) if e.length() == 300));
+    /// ```
     pub fn length(&self) -> usize {
         self.length
     }
 
     /// The largest length the prefix can carry.
+    ///
+    /// ```
+    /// use tokio_twisted::basic::{IntNCodec, IntNCodecError, LengthPrefix};
+    /// use tokio_util::codec::Encoder;
+    /// let err = IntNCodec::new(LengthPrefix::Int16).encode(vec![0_u8; 70_000], &mut bytes::BytesMut::new());
+    /// assert!(matches!(err, Err(IntNCodecError::StringTooLong(e)) if e.max() == 65_535));
+    /// ```
     pub fn max(&self) -> u64 {
         self.max
     }

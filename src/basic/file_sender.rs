@@ -63,6 +63,10 @@ pub struct FileSender {
 
 impl FileSender {
     /// Twisted's `CHUNK_SIZE`: 16 KiB per read.
+    ///
+    /// ```
+    /// assert_eq!(tokio_twisted::basic::FileSender::CHUNK_SIZE, 16_384);
+    /// ```
     pub const CHUNK_SIZE: usize = 1 << 14;
 
     /// A sender reading [`CHUNK_SIZE`](Self::CHUNK_SIZE) bytes at a time, with no transform.

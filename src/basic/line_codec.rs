@@ -27,8 +27,16 @@ pub struct Delimiter(Bytes);
 
 impl Delimiter {
     /// `\r\n`, the default of every line receiver.
+    ///
+    /// ```
+    /// assert_eq!(tokio_twisted::basic::Delimiter::CRLF.as_bytes(), b"\r\n");
+    /// ```
     pub const CRLF: Delimiter = Delimiter(Bytes::from_static(b"\r\n"));
     /// `\n`.
+    ///
+    /// ```
+    /// assert_eq!(tokio_twisted::basic::Delimiter::LF.as_bytes(), b"\n");
+    /// ```
     pub const LF: Delimiter = Delimiter(Bytes::from_static(b"\n"));
 
     /// A delimiter from any bytes.

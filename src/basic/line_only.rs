@@ -96,12 +96,40 @@ pub struct LineOnlyControl<'a> {
 
 impl LineOnlyControl<'_> {
     /// The connection's transport (Twisted's `self.transport`).
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use tokio_twisted::basic::{Delimiter, LineOnlyControl, LineOnlyProtocol, LineOnlyReceiver};
+    /// # use tokio_twisted::protocol::Protocol;
+    /// # use tokio_twisted::testing::StringTransport;
+    /// # struct Quiet;
+    /// # impl LineOnlyReceiver for Quiet { fn line_received(&mut self, _: Bytes, _: &mut LineOnlyControl<'_>) {} }
+    /// # let wire = StringTransport::new();
+    /// # let mut proto = LineOnlyProtocol::new(Quiet);
+    /// # proto.make_connection(wire.transport());
+    /// proto.with_control(|_, ctl| ctl.transport().lose_connection());
+    /// assert!(wire.disconnecting());
+    /// ```
     pub fn transport(&self) -> &Transport {
         self.transport
     }
 
     /// Writes `line` and the delimiter without joining them: Twisted's `sendLine`
     /// (`writeSequence((line, delimiter))`).
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use tokio_twisted::basic::{Delimiter, LineOnlyControl, LineOnlyProtocol, LineOnlyReceiver};
+    /// # use tokio_twisted::protocol::Protocol;
+    /// # use tokio_twisted::testing::StringTransport;
+    /// # struct Quiet;
+    /// # impl LineOnlyReceiver for Quiet { fn line_received(&mut self, _: Bytes, _: &mut LineOnlyControl<'_>) {} }
+    /// # let wire = StringTransport::new();
+    /// # let mut proto = LineOnlyProtocol::new(Quiet);
+    /// # proto.make_connection(wire.transport());
+    /// proto.with_control(|_, ctl| ctl.send_line("hi"));
+    /// assert_eq!(wire.value(), b"hi\r\n");
+    /// ```
     #[doc(alias = "sendLine")]
     pub fn send_line(&self, line: impl Into<Bytes>) {
         let delimiter = Bytes::copy_from_slice(self.codec.delimiter().as_bytes());
@@ -109,22 +137,77 @@ impl LineOnlyControl<'_> {
     }
 
     /// The delimiter in use.
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use tokio_twisted::basic::{Delimiter, LineOnlyControl, LineOnlyProtocol, LineOnlyReceiver};
+    /// # use tokio_twisted::protocol::Protocol;
+    /// # use tokio_twisted::testing::StringTransport;
+    /// # struct Quiet;
+    /// # impl LineOnlyReceiver for Quiet { fn line_received(&mut self, _: Bytes, _: &mut LineOnlyControl<'_>) {} }
+    /// # let wire = StringTransport::new();
+    /// # let mut proto = LineOnlyProtocol::new(Quiet);
+    /// # proto.make_connection(wire.transport());
+    /// assert_eq!(proto.with_control(|_, ctl| ctl.delimiter().clone()), Delimiter::CRLF);
+    /// ```
     pub fn delimiter(&self) -> &Delimiter {
         self.codec.delimiter()
     }
 
     /// Changes the delimiter for this connection.
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use tokio_twisted::basic::{Delimiter, LineOnlyControl, LineOnlyProtocol, LineOnlyReceiver};
+    /// # use tokio_twisted::protocol::Protocol;
+    /// # use tokio_twisted::testing::StringTransport;
+    /// # struct Quiet;
+    /// # impl LineOnlyReceiver for Quiet { fn line_received(&mut self, _: Bytes, _: &mut LineOnlyControl<'_>) {} }
+    /// # let wire = StringTransport::new();
+    /// # let mut proto = LineOnlyProtocol::new(Quiet);
+    /// # proto.make_connection(wire.transport());
+    /// proto.with_control(|_, ctl| { ctl.set_delimiter(Delimiter::LF); ctl.send_line("x") });
+    /// assert_eq!(wire.value(), b"x\n");
+    /// ```
     pub fn set_delimiter(&mut self, delimiter: Delimiter) {
         self.codec.set_delimiter(delimiter);
     }
 
     /// The maximum line length in use.
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use tokio_twisted::basic::{Delimiter, LineOnlyControl, LineOnlyProtocol, LineOnlyReceiver};
+    /// # use tokio_twisted::protocol::Protocol;
+    /// # use tokio_twisted::testing::StringTransport;
+    /// # struct Quiet;
+    /// # impl LineOnlyReceiver for Quiet { fn line_received(&mut self, _: Bytes, _: &mut LineOnlyControl<'_>) {} }
+    /// # let wire = StringTransport::new();
+    /// # let mut proto = LineOnlyProtocol::new(Quiet);
+    /// # proto.make_connection(wire.transport());
+    /// assert_eq!(proto.with_control(|_, ctl| ctl.max_length()), 16_384);
+    /// ```
     #[doc(alias = "MAX_LENGTH")]
     pub fn max_length(&self) -> usize {
         self.codec.max_length()
     }
 
     /// Changes the maximum line length for this connection.
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use tokio_twisted::basic::{Delimiter, LineOnlyControl, LineOnlyProtocol, LineOnlyReceiver};
+    /// # use tokio_twisted::protocol::Protocol;
+    /// # use tokio_twisted::testing::StringTransport;
+    /// # struct Quiet;
+    /// # impl LineOnlyReceiver for Quiet { fn line_received(&mut self, _: Bytes, _: &mut LineOnlyControl<'_>) {} }
+    /// # let wire = StringTransport::new();
+    /// # let mut proto = LineOnlyProtocol::new(Quiet);
+    /// # proto.make_connection(wire.transport());
+    /// proto.with_control(|_, ctl| ctl.set_max_length(2));
+    /// proto.data_received(b"abc");
+    /// assert!(wire.disconnecting());
+    /// ```
     pub fn set_max_length(&mut self, max_length: usize) {
         self.codec.set_max_length(max_length);
     }

@@ -194,6 +194,20 @@ impl LineControl<'_> {
 
     /// Switches to raw mode: what is buffered, and what arrives later, goes to
     /// `raw_data_received`. Twisted's `setRawMode`.
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use tokio_twisted::basic::{Delimiter, LineControl, LineProtocol, LineReceiver};
+    /// # use tokio_twisted::protocol::Protocol;
+    /// # use tokio_twisted::testing::StringTransport;
+    /// # struct Quiet;
+    /// # impl LineReceiver for Quiet { fn line_received(&mut self, _: Bytes, _: &mut LineControl<'_>) {} }
+    /// # let wire = StringTransport::new();
+    /// # let mut proto = LineProtocol::new(Quiet);
+    /// # proto.make_connection(wire.transport());
+    /// proto.with_control(|_, ctl| ctl.set_raw_mode());
+    /// assert!(proto.with_control(|_, ctl| ctl.is_raw_mode()));
+    /// ```
     #[doc(alias = "setRawMode")]
     pub fn set_raw_mode(&mut self) {
         self.state.codec.set_raw_mode();
@@ -201,6 +215,20 @@ impl LineControl<'_> {
 
     /// Switches back to line mode, then parses `extra` (usually what `raw_data_received`
     /// did not consume) after whatever is still buffered. Twisted's `setLineMode`.
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use tokio_twisted::basic::{Delimiter, LineControl, LineProtocol, LineReceiver};
+    /// # use tokio_twisted::protocol::Protocol;
+    /// # use tokio_twisted::testing::StringTransport;
+    /// # struct Quiet;
+    /// # impl LineReceiver for Quiet { fn line_received(&mut self, _: Bytes, _: &mut LineControl<'_>) {} }
+    /// # let wire = StringTransport::new();
+    /// # let mut proto = LineProtocol::new(Quiet);
+    /// # proto.make_connection(wire.transport());
+    /// proto.with_control(|_, ctl| { ctl.set_raw_mode(); ctl.set_line_mode(b"") });
+    /// assert!(!proto.with_control(|_, ctl| ctl.is_raw_mode()));
+    /// ```
     #[doc(alias = "setLineMode")]
     pub fn set_line_mode(&mut self, extra: &[u8]) {
         self.state.codec.set_line_mode();
@@ -208,6 +236,19 @@ impl LineControl<'_> {
     }
 
     /// Whether the receiver is in raw mode (Twisted's `line_mode == 0`).
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use tokio_twisted::basic::{Delimiter, LineControl, LineProtocol, LineReceiver};
+    /// # use tokio_twisted::protocol::Protocol;
+    /// # use tokio_twisted::testing::StringTransport;
+    /// # struct Quiet;
+    /// # impl LineReceiver for Quiet { fn line_received(&mut self, _: Bytes, _: &mut LineControl<'_>) {} }
+    /// # let wire = StringTransport::new();
+    /// # let mut proto = LineProtocol::new(Quiet);
+    /// # proto.make_connection(wire.transport());
+    /// assert!(!proto.with_control(|_, ctl| ctl.is_raw_mode()));
+    /// ```
     #[doc(alias = "line_mode")]
     pub fn is_raw_mode(&self) -> bool {
         self.state.codec.is_raw_mode()
@@ -215,6 +256,20 @@ impl LineControl<'_> {
 
     /// Removes and returns everything buffered and not yet delivered: Twisted's
     /// `clearLineBuffer`.
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use tokio_twisted::basic::{Delimiter, LineControl, LineProtocol, LineReceiver};
+    /// # use tokio_twisted::protocol::Protocol;
+    /// # use tokio_twisted::testing::StringTransport;
+    /// # struct Quiet;
+    /// # impl LineReceiver for Quiet { fn line_received(&mut self, _: Bytes, _: &mut LineControl<'_>) {} }
+    /// # let wire = StringTransport::new();
+    /// # let mut proto = LineProtocol::new(Quiet);
+    /// # proto.make_connection(wire.transport());
+    /// proto.data_received(b"partial");
+    /// assert_eq!(proto.with_control(|_, ctl| ctl.clear_line_buffer()), "partial");
+    /// ```
     #[doc(alias = "clearLineBuffer")]
     pub fn clear_line_buffer(&mut self) -> Bytes {
         self.state.codec.scanner_mut().reset();
@@ -222,16 +277,56 @@ impl LineControl<'_> {
     }
 
     /// The delimiter in use.
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use tokio_twisted::basic::{Delimiter, LineControl, LineProtocol, LineReceiver};
+    /// # use tokio_twisted::protocol::Protocol;
+    /// # use tokio_twisted::testing::StringTransport;
+    /// # struct Quiet;
+    /// # impl LineReceiver for Quiet { fn line_received(&mut self, _: Bytes, _: &mut LineControl<'_>) {} }
+    /// # let wire = StringTransport::new();
+    /// # let mut proto = LineProtocol::new(Quiet);
+    /// # proto.make_connection(wire.transport());
+    /// assert_eq!(proto.with_control(|_, ctl| ctl.delimiter().clone()), Delimiter::CRLF);
+    /// ```
     pub fn delimiter(&self) -> &Delimiter {
         self.state.codec.delimiter()
     }
 
     /// Changes the delimiter for this connection (Twisted code assigns `self.delimiter`).
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use tokio_twisted::basic::{Delimiter, LineControl, LineProtocol, LineReceiver};
+    /// # use tokio_twisted::protocol::Protocol;
+    /// # use tokio_twisted::testing::StringTransport;
+    /// # struct Quiet;
+    /// # impl LineReceiver for Quiet { fn line_received(&mut self, _: Bytes, _: &mut LineControl<'_>) {} }
+    /// # let wire = StringTransport::new();
+    /// # let mut proto = LineProtocol::new(Quiet);
+    /// # proto.make_connection(wire.transport());
+    /// proto.with_control(|_, ctl| { ctl.set_delimiter(Delimiter::LF); ctl.send_line("x") });
+    /// assert_eq!(wire.value(), b"x\n");
+    /// ```
     pub fn set_delimiter(&mut self, delimiter: Delimiter) {
         self.state.codec.set_delimiter(delimiter);
     }
 
     /// The maximum line length in use.
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use tokio_twisted::basic::{Delimiter, LineControl, LineProtocol, LineReceiver};
+    /// # use tokio_twisted::protocol::Protocol;
+    /// # use tokio_twisted::testing::StringTransport;
+    /// # struct Quiet;
+    /// # impl LineReceiver for Quiet { fn line_received(&mut self, _: Bytes, _: &mut LineControl<'_>) {} }
+    /// # let wire = StringTransport::new();
+    /// # let mut proto = LineProtocol::new(Quiet);
+    /// # proto.make_connection(wire.transport());
+    /// assert_eq!(proto.with_control(|_, ctl| ctl.max_length()), 16_384);
+    /// ```
     #[doc(alias = "MAX_LENGTH")]
     pub fn max_length(&self) -> usize {
         self.state.codec.max_length()
@@ -239,12 +334,41 @@ impl LineControl<'_> {
 
     /// Changes the maximum line length for this connection (Twisted code assigns
     /// `self.MAX_LENGTH`).
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use tokio_twisted::basic::{Delimiter, LineControl, LineProtocol, LineReceiver};
+    /// # use tokio_twisted::protocol::Protocol;
+    /// # use tokio_twisted::testing::StringTransport;
+    /// # struct Quiet;
+    /// # impl LineReceiver for Quiet { fn line_received(&mut self, _: Bytes, _: &mut LineControl<'_>) {} }
+    /// # let wire = StringTransport::new();
+    /// # let mut proto = LineProtocol::new(Quiet);
+    /// # proto.make_connection(wire.transport());
+    /// proto.with_control(|_, ctl| ctl.set_max_length(4));
+    /// proto.data_received(b"hello\r\n");
+    /// assert!(wire.disconnecting());
+    /// ```
     pub fn set_max_length(&mut self, max_length: usize) {
         self.state.codec.set_max_length(max_length);
     }
 
     /// Stops delivering lines after this one, and pauses the transport's reading: Twisted's
     /// `pauseProducing`.
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use tokio_twisted::basic::{Delimiter, LineControl, LineProtocol, LineReceiver};
+    /// # use tokio_twisted::protocol::Protocol;
+    /// # use tokio_twisted::testing::StringTransport;
+    /// # struct Quiet;
+    /// # impl LineReceiver for Quiet { fn line_received(&mut self, _: Bytes, _: &mut LineControl<'_>) {} }
+    /// # let wire = StringTransport::new();
+    /// # let mut proto = LineProtocol::new(Quiet);
+    /// # proto.make_connection(wire.transport());
+    /// proto.with_control(|_, ctl| ctl.pause_producing());
+    /// assert!(proto.is_paused());
+    /// ```
     #[doc(alias = "pauseProducing")]
     pub fn pause_producing(&mut self) {
         self.state.paused = true;
@@ -253,6 +377,20 @@ impl LineControl<'_> {
 
     /// Undoes [`pause_producing`](Self::pause_producing); delivery goes on after the current
     /// line. Twisted's `resumeProducing`.
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use tokio_twisted::basic::{Delimiter, LineControl, LineProtocol, LineReceiver};
+    /// # use tokio_twisted::protocol::Protocol;
+    /// # use tokio_twisted::testing::StringTransport;
+    /// # struct Quiet;
+    /// # impl LineReceiver for Quiet { fn line_received(&mut self, _: Bytes, _: &mut LineControl<'_>) {} }
+    /// # let wire = StringTransport::new();
+    /// # let mut proto = LineProtocol::new(Quiet);
+    /// # proto.make_connection(wire.transport());
+    /// proto.with_control(|_, ctl| { ctl.pause_producing(); ctl.resume_producing() });
+    /// assert!(!proto.is_paused());
+    /// ```
     #[doc(alias = "resumeProducing")]
     pub fn resume_producing(&mut self) {
         self.state.paused = false;
@@ -261,6 +399,20 @@ impl LineControl<'_> {
 
     /// Stops delivering lines for good and stops the transport (which closes it): Twisted's
     /// `stopProducing`.
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use tokio_twisted::basic::{Delimiter, LineControl, LineProtocol, LineReceiver};
+    /// # use tokio_twisted::protocol::Protocol;
+    /// # use tokio_twisted::testing::StringTransport;
+    /// # struct Quiet;
+    /// # impl LineReceiver for Quiet { fn line_received(&mut self, _: Bytes, _: &mut LineControl<'_>) {} }
+    /// # let wire = StringTransport::new();
+    /// # let mut proto = LineProtocol::new(Quiet);
+    /// # proto.make_connection(wire.transport());
+    /// proto.with_control(|_, ctl| ctl.stop_producing());
+    /// assert!(wire.disconnecting());
+    /// ```
     #[doc(alias = "stopProducing")]
     pub fn stop_producing(&mut self) {
         self.state.paused = true;
@@ -268,6 +420,19 @@ impl LineControl<'_> {
     }
 
     /// Whether delivery is paused (Twisted's `paused`).
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use tokio_twisted::basic::{Delimiter, LineControl, LineProtocol, LineReceiver};
+    /// # use tokio_twisted::protocol::Protocol;
+    /// # use tokio_twisted::testing::StringTransport;
+    /// # struct Quiet;
+    /// # impl LineReceiver for Quiet { fn line_received(&mut self, _: Bytes, _: &mut LineControl<'_>) {} }
+    /// # let wire = StringTransport::new();
+    /// # let mut proto = LineProtocol::new(Quiet);
+    /// # proto.make_connection(wire.transport());
+    /// assert!(!proto.with_control(|_, ctl| ctl.is_paused()));
+    /// ```
     pub fn is_paused(&self) -> bool {
         self.state.paused
     }
@@ -450,6 +615,21 @@ impl<P: LineReceiver> LineProtocol<P> {
 
     /// Resumes the transport's reading and delivers what was buffered while paused:
     /// Twisted's `resumeProducing`.
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use tokio_twisted::basic::{Delimiter, LineControl, LineProtocol, LineReceiver};
+    /// # use tokio_twisted::protocol::Protocol;
+    /// # use tokio_twisted::testing::StringTransport;
+    /// # struct Quiet;
+    /// # impl LineReceiver for Quiet { fn line_received(&mut self, _: Bytes, _: &mut LineControl<'_>) {} }
+    /// # let wire = StringTransport::new();
+    /// # let mut proto = LineProtocol::new(Quiet);
+    /// # proto.make_connection(wire.transport());
+    /// proto.pause_producing();
+    /// proto.resume_producing();
+    /// assert!(!proto.is_paused());
+    /// ```
     #[doc(alias = "resumeProducing")]
     pub fn resume_producing(&mut self) {
         self.state.paused = false;

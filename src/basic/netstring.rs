@@ -85,12 +85,40 @@ pub struct NetstringControl<'a> {
 
 impl NetstringControl<'_> {
     /// The connection's transport (Twisted's `self.transport`).
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use tokio_twisted::basic::{NetstringControl, NetstringProtocol, NetstringReceiver};
+    /// # use tokio_twisted::protocol::Protocol;
+    /// # use tokio_twisted::testing::StringTransport;
+    /// # struct Quiet;
+    /// # impl NetstringReceiver for Quiet { fn string_received(&mut self, _: Bytes, _: &mut NetstringControl<'_>) {} }
+    /// # let wire = StringTransport::new();
+    /// # let mut proto = NetstringProtocol::new(Quiet);
+    /// # proto.make_connection(wire.transport());
+    /// proto.with_control(|_, ctl| ctl.transport().lose_connection());
+    /// assert!(wire.disconnecting());
+    /// ```
     pub fn transport(&self) -> &Transport {
         self.transport
     }
 
     /// Writes `string` as a netstring: Twisted's `sendString`. Its length is not checked
     /// against the maximum, as Twisted does not check it.
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use tokio_twisted::basic::{NetstringControl, NetstringProtocol, NetstringReceiver};
+    /// # use tokio_twisted::protocol::Protocol;
+    /// # use tokio_twisted::testing::StringTransport;
+    /// # struct Quiet;
+    /// # impl NetstringReceiver for Quiet { fn string_received(&mut self, _: Bytes, _: &mut NetstringControl<'_>) {} }
+    /// # let wire = StringTransport::new();
+    /// # let mut proto = NetstringProtocol::new(Quiet);
+    /// # proto.make_connection(wire.transport());
+    /// proto.with_control(|_, ctl| ctl.send_string("hello"));
+    /// assert_eq!(wire.value(), b"5:hello,");
+    /// ```
     #[doc(alias = "sendString")]
     pub fn send_string(&self, string: impl AsRef<[u8]>) {
         let string = string.as_ref();
@@ -100,17 +128,58 @@ impl NetstringControl<'_> {
     }
 
     /// The maximum netstring length in use.
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use tokio_twisted::basic::{NetstringControl, NetstringProtocol, NetstringReceiver};
+    /// # use tokio_twisted::protocol::Protocol;
+    /// # use tokio_twisted::testing::StringTransport;
+    /// # struct Quiet;
+    /// # impl NetstringReceiver for Quiet { fn string_received(&mut self, _: Bytes, _: &mut NetstringControl<'_>) {} }
+    /// # let wire = StringTransport::new();
+    /// # let mut proto = NetstringProtocol::new(Quiet);
+    /// # proto.make_connection(wire.transport());
+    /// assert_eq!(proto.with_control(|_, ctl| ctl.max_length()), 99_999);
+    /// ```
     #[doc(alias = "MAX_LENGTH")]
     pub fn max_length(&self) -> usize {
         self.codec.max_length()
     }
 
     /// Changes the maximum for this connection (Twisted code assigns `self.MAX_LENGTH`).
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use tokio_twisted::basic::{NetstringControl, NetstringProtocol, NetstringReceiver};
+    /// # use tokio_twisted::protocol::Protocol;
+    /// # use tokio_twisted::testing::StringTransport;
+    /// # struct Quiet;
+    /// # impl NetstringReceiver for Quiet { fn string_received(&mut self, _: Bytes, _: &mut NetstringControl<'_>) {} }
+    /// # let wire = StringTransport::new();
+    /// # let mut proto = NetstringProtocol::new(Quiet);
+    /// # proto.make_connection(wire.transport());
+    /// proto.with_control(|_, ctl| ctl.set_max_length(2));
+    /// proto.data_received(b"3:");
+    /// assert!(wire.disconnecting());
+    /// ```
     pub fn set_max_length(&mut self, max_length: usize) {
         self.codec.set_max_length(max_length);
     }
 
     /// The error that broke the connection, if any (Twisted's `brokenPeer`).
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use tokio_twisted::basic::{NetstringControl, NetstringProtocol, NetstringReceiver};
+    /// # use tokio_twisted::protocol::Protocol;
+    /// # use tokio_twisted::testing::StringTransport;
+    /// # struct Quiet;
+    /// # impl NetstringReceiver for Quiet { fn string_received(&mut self, _: Bytes, _: &mut NetstringControl<'_>) {} }
+    /// # let wire = StringTransport::new();
+    /// # let mut proto = NetstringProtocol::new(Quiet);
+    /// # proto.make_connection(wire.transport());
+    /// assert_eq!(proto.with_control(|_, ctl| ctl.broken_peer()), None);
+    /// ```
     #[doc(alias = "brokenPeer")]
     pub fn broken_peer(&self) -> Option<NetstringParseError> {
         self.codec.broken_peer()
