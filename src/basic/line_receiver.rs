@@ -462,6 +462,12 @@ impl fmt::Debug for LineControl<'_> {
 /// Each byte is scanned once however the data is chunked, and at most `MAX_LENGTH +
 /// len(delimiter)` bytes are kept for an unfinished line.
 ///
+/// A receiver paused from a hook stays paused until something resumes it: a later hook, or
+/// code holding the adapter. In Twisted that code holds the protocol object; here a
+/// connection owns its protocol, so keep it as `Rc<RefCell<LineProtocol<P>>>` (also a
+/// `Protocol`) and call [`resume_producing`](Self::resume_producing) from the reactor thread,
+/// for example from a task started with the reactor's `spawn_local`.
+///
 /// ```
 /// use bytes::Bytes;
 /// use tokio_twisted::basic::{LineControl, LineProtocol, LineReceiver};
