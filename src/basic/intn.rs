@@ -475,12 +475,10 @@ impl<P: IntNStringReceiver> IntNProtocol<P> {
         self.receiver
     }
 
-    /// Runs `f` with the receiver and its control object, then delivers what became
-    /// deliverable (Twisted code calls `proto.sendString(...)` directly).
-    ///
-    /// # Errors
-    ///
-    /// Whatever `f` returns.
+    /// Runs `f` with the receiver and its control object (Twisted code calls
+    /// `proto.sendString(...)` or sets `proto.recvd` directly). Bytes put back with
+    /// [`IntNControl::set_recvd`] are parsed when more data arrives or on
+    /// [`resume_producing`](Self::resume_producing), as in Twisted.
     ///
     /// ```
     /// # use bytes::Bytes;
@@ -500,15 +498,13 @@ impl<P: IntNStringReceiver> IntNProtocol<P> {
     /// assert!(proto.with_control(|_, ctl| ctl.send_string(vec![0; 65_536])).is_err());
     /// ```
     pub fn with_control<R>(&mut self, f: impl FnOnce(&mut P, &mut IntNControl<'_>) -> R) -> R {
-        let result = f(
+        f(
             &mut self.receiver,
             &mut IntNControl {
                 transport: &self.transport,
                 state: &mut self.state,
             },
-        );
-        self.deliver();
-        result
+        )
     }
 
     /// Pauses delivery and the transport's reading: Twisted's `pauseProducing`.
