@@ -11,6 +11,8 @@
 //! - [`time`]: time as a trait ([`time::ReactorTime`], Twisted's `IReactorTime`) and the
 //!   [`time::DelayedCall`] handle, the bottom layer that the reactor, [`task`] and Deferred
 //!   timeouts schedule on.
+//! - [`adbapi`]: Twisted's `ConnectionPool`, blocking database calls on a pool of threads
+//!   returning Deferreds (SQLite built in, PostgreSQL with the `postgres` feature).
 //! - [`testing`]: helpers for deterministic tests (`success_result_of`, captured unhandled
 //!   errors).
 //!
@@ -52,6 +54,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod adbapi;
 pub mod basic;
 pub mod defer;
 pub mod endpoints;

@@ -15,4 +15,5 @@
 #![doc = include_str!("porting/protocol.md")]
 #![doc = include_str!("porting/testing.md")]
 #![doc = include_str!("porting/basic.md")]
+#![doc = include_str!("porting/adbapi.md")]
 #![doc = include_str!("porting/not_implemented.md")]

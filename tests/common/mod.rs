@@ -25,6 +25,8 @@
 
 #![allow(dead_code, reason = "each test binary uses only some of the helpers")]
 
+pub(crate) mod db;
+
 use std::io::Write as _;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
 use std::sync::mpsc::{self, RecvTimeoutError, sync_channel};

@@ -4,6 +4,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod test_adbapi;
 mod test_base;
 mod test_basic;
 mod test_cooperator;
