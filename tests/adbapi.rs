@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 use tokio_twisted::adbapi::{ConnectionLost, ConnectionPool, PoolClosed, Sqlite, ZeroConnections};
 use tokio_twisted::defer::Deferred;
 use tokio_twisted::failure::{Failure, MessageError};
-use tokio_twisted::reactor::ReactorTime;
 use tokio_twisted::testing::{LoggedErrors, failure_result_of};
 
 use common::db::TempDb;
