@@ -93,6 +93,34 @@ fn set_raw_mode_in_line_received_sends_the_rest_at_once() {
 }
 
 #[test]
+fn acting_from_outside_parses_only_when_twisted_would() {
+    // Twisted: proto.setLineMode(extra) and proto.resumeProducing() from outside run
+    // dataReceived at once; setRawMode(), setLineMode() without bytes and sendLine() do not.
+    let (mut proto, wire) = connected(LineProtocol::new(Recorder {
+        close_on: Some(b"a"),
+        ..Recorder::default()
+    }));
+    proto.data_received(b"a\r\nb\r\n");
+    let line = |s: &'static str| Event::Line(s.into());
+    assert_eq!(
+        proto.receiver().events,
+        [line("a")],
+        "b waits: the transport is disconnecting"
+    );
+    proto.with_control(|_, ctl| {
+        ctl.set_raw_mode();
+        ctl.set_line_mode(b"");
+        ctl.send_line("out");
+    });
+    assert_eq!(wire.value(), b"out\r\n");
+    assert_eq!(proto.receiver().events, [line("a")]);
+    proto.with_control(|_, ctl| ctl.resume_producing());
+    assert_eq!(proto.receiver().events, [line("a"), line("b")]);
+    proto.with_control(|_, ctl| ctl.set_line_mode(b"c\r\n"));
+    assert_eq!(proto.receiver().events, [line("a"), line("b"), line("c")]);
+}
+
+#[test]
 fn send_line_uses_the_current_delimiter_and_connection_made_can_write() {
     struct Greeter;
     impl LineReceiver for Greeter {

@@ -7,11 +7,12 @@ mod common;
 use bytes::{Bytes, BytesMut};
 use futures::{SinkExt, StreamExt};
 use proptest::prelude::*;
+use tokio::io::AsyncWriteExt;
 use tokio_twisted::basic::{
     Delimiter, IntNCodec, IntNCodecError, LengthPrefix, LineCodec, LineCodecError, LineOnlyCodec,
     NetstringCodec, NetstringCodecError, NetstringParseError,
 };
-use tokio_util::codec::{Decoder, Encoder, Framed, FramedRead};
+use tokio_util::codec::{Decoder, Encoder, Framed, FramedParts, FramedRead};
 
 /// Everything a decoder yields for `chunks` fed in order, and the error that ended it.
 fn decode_all<D: Decoder<Item = Bytes, Error: std::fmt::Debug>>(
@@ -85,6 +86,54 @@ fn framed_stream_ends_with_the_typed_error() {
                 }
                 assert!(frames.next().await.is_none(), "the stream ends after an error");
             });
+    });
+}
+
+#[test]
+fn framing_a_tokio_tcp_stream_on_loopback() {
+    // A plain Tokio program framing a TcpStream with Twisted's rules: a line header, then a
+    // raw body, then netstrings on the same socket.
+    common::bounded("tcp framing", || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(common::within("tcp framing", async {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let addr = listener.local_addr().unwrap();
+                let server = tokio::spawn(async move {
+                    let (socket, _) = listener.accept().await.unwrap();
+                    let mut lines = Framed::new(socket, LineCodec::new());
+                    let header = lines.next().await.unwrap().unwrap();
+                    assert_eq!(header, "len 5");
+                    lines.codec_mut().set_raw_mode();
+                    let mut body = Vec::new();
+                    while body.len() < 5 {
+                        body.extend_from_slice(&lines.next().await.unwrap().unwrap());
+                    }
+                    // Switch codecs, keeping what was read past the body.
+                    let old = lines.into_parts();
+                    let mut parts = FramedParts::new::<&[u8]>(old.io, NetstringCodec::new());
+                    parts.read_buf.extend_from_slice(&body[5..]);
+                    parts.read_buf.extend_from_slice(&old.read_buf);
+                    let mut strings = Framed::from_parts(parts);
+                    let s = strings.next().await.unwrap().unwrap();
+                    strings.send(&s[..]).await.unwrap();
+                    (Bytes::copy_from_slice(&body[..5]), s)
+                });
+                let socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+                let mut client = Framed::new(socket, NetstringCodec::new());
+                // Header line, body and a netstring in one write.
+                client
+                    .get_mut()
+                    .write_all(b"len 5\r\nhello11:hello world,")
+                    .await
+                    .unwrap();
+                assert_eq!(client.next().await.unwrap().unwrap(), "hello world");
+                let (body, s) = server.await.unwrap();
+                assert_eq!(body, "hello");
+                assert_eq!(s, "hello world");
+            }));
     });
 }
 

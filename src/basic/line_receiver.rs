@@ -109,6 +109,10 @@ struct LineState {
     buffer: BytesMut,
     /// `pause_producing` was called and `resume_producing` not yet (Twisted's `paused`).
     paused: bool,
+    /// `set_line_mode` added bytes or `resume_producing` was called: outside a delivery the
+    /// buffer is parsed at once, as Twisted's `setLineMode(extra)` and `resumeProducing()`
+    /// call `dataReceived`. Inside one, the running loop does it.
+    wants_delivery: bool,
 }
 
 /// The `LineReceiver` side of `self`, handed to every [`LineReceiver`] method: send lines,
@@ -232,7 +236,10 @@ impl LineControl<'_> {
     #[doc(alias = "setLineMode")]
     pub fn set_line_mode(&mut self, extra: &[u8]) {
         self.state.codec.set_line_mode();
-        self.state.buffer.extend_from_slice(extra);
+        if !extra.is_empty() {
+            self.state.buffer.extend_from_slice(extra);
+            self.state.wants_delivery = true;
+        }
     }
 
     /// Whether the receiver is in raw mode (Twisted's `line_mode == 0`).
@@ -394,6 +401,7 @@ impl LineControl<'_> {
     #[doc(alias = "resumeProducing")]
     pub fn resume_producing(&mut self) {
         self.state.paused = false;
+        self.state.wants_delivery = true;
         self.transport.resume_producing();
     }
 
@@ -514,6 +522,7 @@ impl<P: LineReceiver> LineProtocol<P> {
                     .with_max_length(P::MAX_LENGTH),
                 buffer: BytesMut::new(),
                 paused: false,
+                wants_delivery: false,
             },
             // Replaced by make_connection; until then writes go nowhere.
             transport: crate::testing::StringTransport::new().transport(),
@@ -561,10 +570,11 @@ impl<P: LineReceiver> LineProtocol<P> {
         self.receiver
     }
 
-    /// Runs `f` with the receiver and its control object, then delivers whatever became
-    /// deliverable: the way to act on a line protocol from outside its callbacks (Twisted
-    /// code calls `proto.setRawMode()`, `proto.sendLine(...)` or `proto.clearLineBuffer()`
-    /// directly).
+    /// Runs `f` with the receiver and its control object: the way to act on a line protocol
+    /// from outside its callbacks (Twisted code calls `proto.setRawMode()`,
+    /// `proto.sendLine(...)` or `proto.clearLineBuffer()` directly). As in Twisted, buffered
+    /// lines are parsed before this returns only if `f` called
+    /// [`LineControl::set_line_mode`] with bytes or [`LineControl::resume_producing`].
     ///
     /// ```
     /// # use bytes::Bytes;
@@ -589,7 +599,9 @@ impl<P: LineReceiver> LineProtocol<P> {
                 state: &mut self.state,
             },
         );
-        self.deliver();
+        if self.state.wants_delivery {
+            self.deliver();
+        }
         result
     }
 
@@ -679,6 +691,13 @@ impl<P: LineReceiver> LineProtocol<P> {
 
     /// Twisted's `dataReceived` loop over what is buffered.
     fn deliver(&mut self) {
+        self.deliver_buffered();
+        // Whatever asked for delivery was served; bytes a hook added and this batch left
+        // unparsed wait for the next data, as in Twisted.
+        self.state.wants_delivery = false;
+    }
+
+    fn deliver_buffered(&mut self) {
         let LineProtocol {
             receiver,
             state,
