@@ -330,7 +330,7 @@ fn deferreds_fire_on_the_reactor_thread_and_the_pool_follows_the_reactor() {
             let pool = ConnectionPool::builder(Sqlite::open(":memory:"))
                 .min(1)
                 .max(2)
-                .reactor(&reactor)
+                .reactor(&reactor.handle())
                 .build()
                 .unwrap();
             let reactor_thread = std::thread::current().id();
@@ -380,7 +380,7 @@ fn shutdown_with_a_thousand_queries_in_flight() {
         let reactor = common::reactor();
         let pool = ConnectionPool::builder(Sqlite::open(db.path()))
             .max(4)
-            .reactor(&reactor)
+            .reactor(&reactor.handle())
             .build()
             .unwrap();
         let results = Arc::new(Mutex::new(Vec::new()));
@@ -618,7 +618,7 @@ fn a_cancelled_call_still_runs_and_its_late_result_is_dropped() {
             let reactor = common::reactor();
             let pool = ConnectionPool::builder(Fake::default())
                 .max(1)
-                .reactor(&reactor)
+                .reactor(&reactor.handle())
                 .build()
                 .unwrap();
             let ran = Arc::new(AtomicUsize::new(0));
@@ -651,7 +651,7 @@ fn a_failed_rollback_is_logged_on_the_reactor_thread() {
         fake.knobs.fail_rollback.store(true, Ordering::SeqCst);
         let pool = ConnectionPool::builder(fake)
             .max(1)
-            .reactor(&reactor)
+            .reactor(&reactor.handle())
             .build()
             .unwrap();
         let handle = reactor.handle();
@@ -675,7 +675,7 @@ fn timers_keep_running_while_the_pool_works() {
         let reactor = common::reactor();
         let pool = ConnectionPool::builder(Sqlite::open(":memory:"))
             .max(1)
-            .reactor(&reactor)
+            .reactor(&reactor.handle())
             .build()
             .unwrap();
         let ticks = Arc::new(AtomicUsize::new(0));

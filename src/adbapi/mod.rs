@@ -29,7 +29,7 @@
 //! let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
 //! let pool = ConnectionPool::builder(Sqlite::open(":memory:"))
 //!     .max(1)
-//!     .reactor(&reactor) // started when the reactor runs, closed when it stops
+//!     .reactor(&reactor.handle()) // started when the reactor runs, closed when it stops
 //!     .build()
 //!     .unwrap();
 //! let handle = reactor.handle();

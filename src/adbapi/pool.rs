@@ -205,7 +205,7 @@ impl<B: Backend> ConnectionPoolBuilder<B> {
     /// use tokio_twisted::reactor::Reactor;
     ///
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
-    /// let pool = ConnectionPool::builder(Sqlite::open(":memory:")).reactor(&reactor).build().unwrap();
+    /// let pool = ConnectionPool::builder(Sqlite::open(":memory:")).reactor(&reactor.handle()).build().unwrap();
     /// let reactor_thread = std::thread::current().id();
     /// let handle = reactor.handle();
     /// let d = pool.run_query("SELECT 1", (), |row| row.get::<_, i64>(0)).add_callback(move |rows| {

@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 use tokio_twisted::adbapi::{Backend, ConnectionLost, ConnectionPool, PoolClosed, Sqlite};
 use tokio_twisted::defer::{Deferred, gather_results};
 use tokio_twisted::failure::Failure;
-use tokio_twisted::reactor::Reactor;
+use tokio_twisted::reactor::{Reactor, ReactorHandle};
 use tokio_twisted::testing::{LoggedErrors, failure_result_of};
 
 use crate::common::db::TempDb;
@@ -264,7 +264,7 @@ fn test_rollback_error_logged() {
         let pool = ConnectionPool::builder(fake.clone())
             .max(1)
             .reconnect()
-            .reactor(&reactor)
+            .reactor(&reactor.handle())
             .build()
             .unwrap();
         let d = pool
@@ -295,7 +295,7 @@ fn test_reopen_log_error_if_reconnect() {
         let pool = ConnectionPool::builder(fake.clone())
             .max(1)
             .reconnect()
-            .reactor(&reactor)
+            .reactor(&reactor.handle())
             .build()
             .unwrap();
         let d = pool.run_interaction(|txn| Ok(txn.query()?));
@@ -316,7 +316,7 @@ fn raises_original_error(call: impl FnOnce(&ConnectionPool<Fake>) -> Deferred<()
         fake.knobs.fail_rollback.store(true, Ordering::SeqCst);
         let pool = ConnectionPool::builder(fake)
             .max(1)
-            .reactor(&reactor)
+            .reactor(&reactor.handle())
             .build()
             .unwrap();
         let d = call(&pool).add_both(|r| Ok(r.map_err(|f| f.error_message())));
@@ -353,7 +353,7 @@ fn test_close_log_error() {
         fake.knobs.fail_close.store(true, Ordering::SeqCst);
         let pool = ConnectionPool::builder(fake.clone())
             .max(1)
-            .reactor(&reactor)
+            .reactor(&reactor.handle())
             .build()
             .unwrap();
         let d = pool.run_with_connection(|c| Ok(c.query()?));
@@ -376,7 +376,7 @@ fn test_unstarted_close() {
         let pool = ConnectionPool::builder(Fake::default())
             .min(2)
             .max(2)
-            .reactor(&reactor)
+            .reactor(&reactor.handle())
             .build()
             .unwrap();
         let queued = pool.run_with_connection(|c| Ok(c.query()?));
@@ -387,7 +387,7 @@ fn test_unstarted_close() {
         let seen = threads.clone();
         reactor.call_when_running(move || {
             *seen.lock().unwrap() = Some((observer.running(), observer.thread_count()));
-            Reactor::current().unwrap().stop()
+            ReactorHandle::current().unwrap().stop()
         });
         reactor.run().unwrap();
         assert_eq!(*threads.lock().unwrap(), Some((false, 0)));
@@ -405,7 +405,7 @@ fn test_started_close() {
         let fake = Fake::default();
         let pool = ConnectionPool::builder(fake.clone())
             .max(1)
-            .reactor(&reactor)
+            .reactor(&reactor.handle())
             .build()
             .unwrap();
         let closer = pool.clone();
