@@ -1,6 +1,11 @@
-//! A Twisted-style reactor inside an ordinary multi-threaded Tokio application.
+//! Twisted-style code inside an ordinary multi-threaded Tokio application, two ways.
 //!
-//! The reactor runs on a background thread; the application talks to it through a
+//! First, with no reactor at all: `time::TokioTime` is a clock on the runtime the app
+//! already runs, so `defer_later`, a `LoopingCall` and Deferred timeouts work right here, and
+//! their Deferreds are awaited like any future. (Under `#[tokio::test(start_paused = true)]`
+//! the same code runs in paused time, deterministically.)
+//!
+//! Second, with a reactor on a background thread; the application talks to it through a
 //! `Send + Sync` handle: it schedules timed calls with `call_later`, gathers Deferreds with a
 //! `DeferredList`, awaits Deferreds from `tokio::spawn`ed tasks, hands blocking work to the
 //! reactor's thread pool, runs async code on the reactor with `spawn`, runs a `LoopingCall`
@@ -14,10 +19,11 @@ use std::time::{Duration, Instant};
 use tokio_twisted::defer::{Deferred, DeferredList};
 use tokio_twisted::failure::Failure;
 use tokio_twisted::reactor::{Event, Phase, Reactor, ReactorTime};
-use tokio_twisted::task::LoopingCall;
+use tokio_twisted::task::{LoopingCall, defer_later};
 use tokio_twisted::threads::defer_to_thread;
+use tokio_twisted::time::TokioTime;
 
-/// A "request" answered by the reactor after `delay`: Twisted's `deferLater`, by hand.
+/// A "request" answered after `delay` on any clock: Twisted's `deferLater`, by hand.
 fn answer_later(reactor: &impl ReactorTime, delay: Duration, answer: u64) -> Deferred<u64> {
     let (d, resolver) = Deferred::new();
     reactor.call_later(delay, move || {
@@ -29,6 +35,27 @@ fn answer_later(reactor: &impl ReactorTime, delay: Duration, answer: u64) -> Def
 #[tokio::main]
 async fn main() -> Result<(), Failure> {
     let started = Instant::now();
+
+    // 1. On the host runtime, with no reactor: a clock on this Tokio runtime.
+    let time = TokioTime::new()?;
+    let greeting = defer_later(&time, Duration::from_millis(5), || Ok("hello from defer_later"))
+        .add_callback(|s| Ok(s.to_uppercase()));
+    println!("{}", greeting.await?);
+    let mut beats = 0;
+    let heartbeat = LoopingCall::with_handle(time.clone(), move |lc: &LoopingCall| {
+        beats += 1;
+        println!("  heartbeat {beats}");
+        if beats == 3 {
+            lc.stop()?;
+        }
+        Ok::<_, Failure>(())
+    });
+    heartbeat.start(Duration::from_millis(5))?.await?;
+    // The same generic code as on the reactor below, with a timeout on the same clock.
+    let answer = answer_later(&time, Duration::from_millis(5), 7).add_timeout(Duration::from_secs(5), &time);
+    println!("answer on the host runtime: {}", answer.await?);
+
+    // 2. A reactor on a background thread.
     let mut background = Reactor::spawn_background()?;
     let reactor = background.handle();
     assert!(!reactor.is_reactor_thread());

@@ -54,6 +54,8 @@ struct QueueInner {
     heap: BinaryHeap<Reverse<Entry>>,
     seq: u64,
     live: usize,
+    /// Set by [`TimerQueue::close`] and never cleared: nothing will run calls any more.
+    closed: bool,
 }
 
 impl TimerQueue {
@@ -66,6 +68,7 @@ impl TimerQueue {
                 heap: BinaryHeap::new(),
                 seq: 0,
                 live: 0,
+                closed: false,
             }),
             clock: Box::new(clock),
             on_change: Box::new(on_change),
@@ -90,6 +93,11 @@ impl TimerQueue {
             queue: Arc::downgrade(self),
         });
         let mut q = lock(&self.inner);
+        if q.closed {
+            drop(q);
+            Self::discard(&call);
+            return DelayedCall { call };
+        }
         q.live += 1;
         let earliest = Self::push_locked(&mut q, time, 0, Arc::clone(&call));
         drop(q);
@@ -101,10 +109,41 @@ impl TimerQueue {
 
     pub(super) fn push(&self, time: Duration, generation: u64, call: Arc<Call>) {
         let mut q = lock(&self.inner);
+        if q.closed {
+            // Reset or delayed while the queue was closing: it would never run.
+            drop(q);
+            Self::discard(&call);
+            return;
+        }
         let earliest = Self::push_locked(&mut q, time, generation, call);
         drop(q);
         if earliest {
             (self.on_change)();
+        }
+    }
+
+    /// Marks a call that will never run cancelled and drops its function (outside the
+    /// call's lock: dropping it runs user code, such as a resolver's drop).
+    fn discard(call: &Call) {
+        let mut st = lock(&call.state);
+        if st.phase == Phase::Pending {
+            st.phase = Phase::Cancelled;
+        }
+        let f = st.func.take();
+        drop(st);
+        drop(f);
+    }
+
+    /// Drops every pending call, marking it cancelled, and cancels every call scheduled
+    /// from now on: the loop that would run them is gone (its runtime shut down).
+    pub(crate) fn close(&self) {
+        let mut q = lock(&self.inner);
+        q.closed = true;
+        q.live = 0;
+        let entries = std::mem::take(&mut q.heap);
+        drop(q);
+        for Reverse(entry) in entries {
+            Self::discard(&entry.call);
         }
     }
 

@@ -33,11 +33,13 @@ pub(crate) mod sealed {
 /// Something that tells the time and runs functions later: Twisted's `IReactorTime`.
 ///
 /// Everything in this crate that schedules (timeouts, `defer_later`, `LoopingCall`,
-/// `Cooperator`) takes one, so the same code runs on any of the clocks:
+/// `Cooperator`) takes one, so the same code runs on any of the three clocks:
 ///
 /// - the reactor's [`ReactorHandle`](crate::reactor::ReactorHandle), in a program whose main
 ///   loop is a [`Reactor`](crate::reactor::Reactor);
-/// - [`task::Clock`](crate::task::Clock), which moves only when told to, for tests.
+/// - [`task::Clock`](crate::task::Clock), which moves only when told to, for tests;
+/// - [`TokioTime`](crate::time::TokioTime), the Tokio runtime the caller is already on, for
+///   Twisted-style code inside any Tokio application (and under paused Tokio time in tests).
 ///
 /// Each of them also has `call_later`, `seconds` and `now` as inherent methods, so calling
 /// them on a concrete clock needs no import of this trait; import it to write code that is

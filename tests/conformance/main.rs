@@ -4,6 +4,8 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+#[macro_use]
+mod clocks;
 mod test_adbapi;
 mod test_base;
 mod test_basic;

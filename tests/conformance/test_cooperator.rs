@@ -1,7 +1,9 @@
 //! Port of `twisted/test/test_cooperator.py`: `Cooperator` and `CooperativeTask`, on a
-//! `task::Clock`. Twisted's `FakeScheduler.pump()` is `clock.advance(TICK_DELAY)` here: a
-//! tick scheduled during a tick is due one `TICK_DELAY` later, so each advance runs
-//! exactly the work that was scheduled before it. Twisted's "one unit of work per tick"
+//! `task::Clock` and (the tests listed in `on_every_clock!` at the end) on `time::TokioTime`
+//! over paused Tokio time. Twisted's `FakeScheduler.pump()` is `clock.tick()` here
+//! (`advance(TICK_DELAY)` on a `Clock`, one millisecond on Tokio's timer): a tick scheduled
+//! during a tick is due one `TICK_DELAY` later, so each tick runs exactly the work that was
+//! scheduled before it. Twisted's "one unit of work per tick"
 //! termination predicate is `TimeSlice::Steps(1)`.
 //!
 //! Not ported here:
@@ -28,7 +30,9 @@ use tokio_twisted::task::{
 };
 use tokio_twisted::testing::{LoggedErrors, failure_result_of, success_result_of};
 
-const TICK: std::time::Duration = Cooperator::TICK_DELAY;
+use tokio_twisted::time::ReactorTime;
+
+use crate::clocks::TestClock;
 
 #[derive(Debug, thiserror::Error)]
 #[error("runtime error")]
@@ -60,10 +64,8 @@ fn test_stopped_rejects_new_tasks() {
 
 /// twisted: CooperatorTests.testStopRunning
 /// Stopping the cooperator fails a task that has not run, without running it.
-#[test]
-fn test_stop_running() {
-    let clock = Clock::new();
-    let c = Cooperator::new(clock.clone());
+fn test_stop_running<C: TestClock>(clock: &C) {
+    let c = Cooperator::new(clock.time());
     let steps = Arc::new(AtomicUsize::new(0));
     let s = steps.clone();
     let d = c.coiterate((0..3).map(move |_| {
@@ -71,21 +73,19 @@ fn test_stop_running() {
     }));
     c.stop();
     assert_scheduler_stopped(d);
-    clock.advance(TICK);
+    clock.tick();
     assert_eq!(steps.load(Ordering::SeqCst), 0);
 }
 
 /// twisted: CooperatorTests.testStopOutstanding
 /// A task waiting on a Deferred when the cooperator stops fails with SchedulerStopped
 /// once that Deferred fires, and is not stepped again.
-#[test]
-fn test_stop_outstanding() {
-    let clock = Clock::new();
-    let c = Cooperator::new(clock.clone());
+fn test_stop_outstanding<C: TestClock>(clock: &C) {
+    let c = Cooperator::new(clock.time());
     let (outstanding, outstanding_r) = Deferred::<&str>::new();
     let mut outstanding = Some(outstanding);
     let stepped_after = Arc::new(AtomicBool::new(false));
-    let (cl, coop, after) = (clock.clone(), c.clone(), stepped_after.clone());
+    let (cl, coop, after) = (clock.time(), c.clone(), stepped_after.clone());
     let mut first = true;
     let iter = std::iter::from_fn(move || {
         if first {
@@ -101,31 +101,27 @@ fn test_stop_outstanding() {
         None
     });
     let d = c.coiterate(iter);
-    clock.advance(TICK);
+    clock.tick();
     assert_scheduler_stopped(d);
     assert!(!stepped_after.load(Ordering::SeqCst));
 }
 
 /// twisted: CooperatorTests.testUnexpectedError
 /// An iterator that fails (or panics) on its first step fails the task with that failure.
-#[test]
-fn test_unexpected_error() {
-    let clock = Clock::new();
-    let c = Cooperator::new(clock.clone());
+fn test_unexpected_error<C: TestClock>(clock: &C) {
+    let c = Cooperator::new(clock.time());
     let d = c.coiterate([Err::<(), _>(Failure::new(RuntimeError))]);
     let panicking = c.coiterate(std::iter::from_fn(|| -> Option<()> { panic!("runtime error") }));
-    clock.advance(TICK);
+    clock.tick();
     assert!(failure_result_of(d).check::<RuntimeError>());
     assert!(failure_result_of(panicking).is_panic());
 }
 
 /// twisted: CooperatorTests.testUnexpectedErrorActuallyLater
 /// A yielded Deferred that fails later fails the task.
-#[test]
-fn test_unexpected_error_actually_later() {
-    let clock = Clock::new();
-    let cl = clock.clone();
-    let c = Cooperator::new(clock.clone());
+fn test_unexpected_error_actually_later<C: TestClock>(clock: &C) {
+    let cl = clock.time();
+    let c = Cooperator::new(clock.time());
     let d = c.coiterate(std::iter::once_with(move || {
         let (d, r) = Deferred::<()>::new();
         cl.call_later(std::time::Duration::ZERO, move || {
@@ -133,27 +129,23 @@ fn test_unexpected_error_actually_later() {
         });
         d
     }));
-    clock.advance(TICK);
+    clock.tick();
     assert!(failure_result_of(d).check::<RuntimeError>());
 }
 
 /// twisted: CooperatorTests.testUnexpectedErrorNotActuallyLater
 /// A yielded Deferred that has already failed fails the task.
-#[test]
-fn test_unexpected_error_not_actually_later() {
-    let clock = Clock::new();
-    let c = Cooperator::new(clock.clone());
+fn test_unexpected_error_not_actually_later<C: TestClock>(clock: &C) {
+    let c = Cooperator::new(clock.time());
     let d = c.coiterate(std::iter::once_with(|| fail::<()>(RuntimeError)));
-    clock.advance(TICK);
+    clock.tick();
     assert!(failure_result_of(d).check::<RuntimeError>());
 }
 
 /// twisted: CooperatorTests.testCooperation
 /// Tasks take turns, one step each.
-#[test]
-fn test_cooperation() {
-    let clock = Clock::new();
-    let c = Cooperator::new(clock.clone());
+fn test_cooperation<C: TestClock>(clock: &C) {
+    let c = Cooperator::new(clock.time());
     let out = Arc::new(Mutex::new(String::new()));
     let groups = ["abc", "123", "def", "456"];
     let tasks: Vec<_> = groups
@@ -168,7 +160,7 @@ fn test_cooperation() {
         if all.called() {
             break;
         }
-        clock.advance(TICK);
+        clock.tick();
     }
     assert!(success_result_of(all).iter().all(Result::is_ok));
     assert_eq!(*out.lock().unwrap(), "a1d4b2e5c3f6");
@@ -176,12 +168,10 @@ fn test_cooperation() {
 
 /// twisted: CooperatorTests.testResourceExhaustion
 /// The termination predicate ends a tick as soon as it says so.
-#[test]
-fn test_resource_exhaustion() {
-    let clock = Clock::new();
+fn test_resource_exhaustion<C: TestClock>(clock: &C) {
     let stopped = Arc::new(AtomicBool::new(false));
     let s = stopped.clone();
-    let c = Cooperator::builder(clock.clone())
+    let c = Cooperator::builder(clock.time())
         .time_slice(TimeSlice::custom(move || {
             let s = s.clone();
             move || s.load(Ordering::SeqCst)
@@ -195,7 +185,7 @@ fn test_resource_exhaustion() {
             s.store(true, Ordering::SeqCst);
         }
     }));
-    clock.advance(TICK);
+    clock.tick();
     c.stop();
     assert_scheduler_stopped(d);
     assert!(stopped.load(Ordering::SeqCst));
@@ -204,10 +194,8 @@ fn test_resource_exhaustion() {
 
 /// twisted: CooperatorTests.testCallbackReCoiterate
 /// A coiterate from a completion callback schedules at most one tick.
-#[test]
-fn test_callback_re_coiterate() {
-    let clock = Clock::new();
-    let c = Cooperator::builder(clock.clone())
+fn test_callback_re_coiterate<C: TestClock>(clock: &C) {
+    let c = Cooperator::builder(clock.time())
         .time_slice(TimeSlice::Steps(1))
         .build();
     let done = Arc::new(AtomicBool::new(false));
@@ -223,7 +211,7 @@ fn test_callback_re_coiterate() {
     let mut work = 0;
     while !done.load(Ordering::SeqCst) {
         assert!(clock.pending_calls().len() <= 1, "{:?}", clock.pending_calls());
-        clock.advance(TICK);
+        clock.tick();
         work += 1;
         assert!(work <= 50, "Cooperator took too long");
     }
@@ -232,10 +220,8 @@ fn test_callback_re_coiterate() {
 
 /// twisted: CooperatorTests.test_removingLastTaskStopsScheduledCall
 /// Removing the last task cancels the scheduled tick; adding one schedules it again.
-#[test]
-fn test_removing_last_task_stops_scheduled_call() {
-    let clock = Clock::new();
-    let coop = Cooperator::new(clock.clone());
+fn test_removing_last_task_stops_scheduled_call<C: TestClock>(clock: &C) {
+    let coop = Cooperator::new(clock.time());
     let task1 = coop.cooperate([(), ()]);
     let task2 = coop.cooperate([(), ()]);
     let calls = clock.pending_calls();
@@ -330,18 +316,17 @@ impl Iterator for Worker {
 }
 
 /// Twisted's `RunStateTests.setUp`: one task, one unit of work per tick.
-struct RunState {
-    clock: Clock,
+struct RunState<C: TestClock> {
+    clock: C,
     cooperator: Cooperator,
     task: CooperativeTask,
     flags: Arc<Mutex<Flags>>,
     work: Arc<Mutex<Vec<Work>>>,
 }
 
-impl RunState {
-    fn new() -> Self {
-        let clock = Clock::new();
-        let cooperator = Cooperator::builder(clock.clone())
+impl<C: TestClock> RunState<C> {
+    fn new(clock: C) -> Self {
+        let cooperator = Cooperator::builder(clock.time())
             .time_slice(TimeSlice::Steps(1))
             .build();
         let flags = Arc::new(Mutex::new(Flags::default()));
@@ -362,7 +347,7 @@ impl RunState {
     }
 
     fn pump(&self) {
-        self.clock.advance(TICK);
+        self.clock.tick();
     }
 
     fn numbers(&self) -> Vec<u32> {
@@ -396,9 +381,8 @@ impl RunState {
 
 /// twisted: RunStateTests.test_pauseResume
 /// A paused task does no work until resumed, and resuming does no work by itself.
-#[test]
-fn test_pause_resume() {
-    let s = RunState::new();
+fn test_pause_resume<C: TestClock>(clock: &C) {
+    let s = RunState::new(clock.clone());
     s.pump();
     assert_eq!(s.numbers(), [1]);
     s.pump();
@@ -414,9 +398,8 @@ fn test_pause_resume() {
 
 /// twisted: RunStateTests.test_resumeNotPaused
 /// Resuming a task that is not paused is NotPaused.
-#[test]
-fn test_resume_not_paused() {
-    let s = RunState::new();
+fn test_resume_not_paused<C: TestClock>(clock: &C) {
+    let s = RunState::new(clock.clone());
     assert_eq!(s.task.resume(), Err(NotPaused));
     s.task.pause().unwrap();
     s.task.resume().unwrap();
@@ -425,9 +408,8 @@ fn test_resume_not_paused() {
 
 /// twisted: RunStateTests.test_pauseTwice
 /// Pauses nest like a stack.
-#[test]
-fn test_pause_twice() {
-    let s = RunState::new();
+fn test_pause_twice<C: TestClock>(clock: &C) {
+    let s = RunState::new(clock.clone());
     s.task.pause().unwrap();
     s.pump();
     assert!(s.numbers().is_empty());
@@ -444,9 +426,8 @@ fn test_pause_twice() {
 
 /// twisted: RunStateTests.test_pauseWhileDeferred
 /// A task paused while waiting on a Deferred needs both the Deferred and a resume.
-#[test]
-fn test_pause_while_deferred() {
-    let s = RunState::new();
+fn test_pause_while_deferred<C: TestClock>(clock: &C) {
+    let s = RunState::new(clock.clone());
     s.defer_next();
     s.pump();
     assert_eq!(s.work_len(), 1);
@@ -469,9 +450,8 @@ fn test_pause_while_deferred() {
 
 /// twisted: RunStateTests.test_whenDone
 /// Each `when_done` is a new Deferred; callbacks on one do not change another's value.
-#[test]
-fn test_when_done() {
-    let s = RunState::new();
+fn test_when_done<C: TestClock>(clock: &C) {
+    let s = RunState::new(clock.clone());
     let results = Arc::new(Mutex::new(Vec::new()));
     let (r1, r2) = (results.clone(), results.clone());
     let deferred1 = s.task.when_done().add_callback(move |()| {
@@ -491,9 +471,8 @@ fn test_when_done() {
 
 /// twisted: RunStateTests.test_whenDoneError
 /// `when_done` fails with the failure of the iterator.
-#[test]
-fn test_when_done_error() {
-    let s = RunState::new();
+fn test_when_done_error<C: TestClock>(clock: &C) {
+    let s = RunState::new(clock.clone());
     let deferred1 = s.task.when_done();
     s.die_next();
     s.pump();
@@ -502,9 +481,8 @@ fn test_when_done_error() {
 
 /// twisted: RunStateTests.test_whenDoneStop
 /// `when_done` fails with TaskStopped when the task is stopped.
-#[test]
-fn test_when_done_stop() {
-    let s = RunState::new();
+fn test_when_done_stop<C: TestClock>(clock: &C) {
+    let s = RunState::new(clock.clone());
     let deferred1 = s.task.when_done();
     s.task.stop().unwrap();
     assert!(failure_result_of(deferred1).check::<TaskStopped>());
@@ -512,9 +490,8 @@ fn test_when_done_stop() {
 
 /// twisted: RunStateTests.test_whenDoneAlreadyDone
 /// `when_done` on a finished task has already fired.
-#[test]
-fn test_when_done_already_done() {
-    let s = RunState::new();
+fn test_when_done_already_done<C: TestClock>(clock: &C) {
+    let s = RunState::new(clock.clone());
     s.stop_next();
     s.pump();
     success_result_of(s.task.when_done());
@@ -522,9 +499,8 @@ fn test_when_done_already_done() {
 
 /// twisted: RunStateTests.test_stopStops
 /// A stopped task does no more work, and later stop/pause are TaskStopped.
-#[test]
-fn test_stop_stops() {
-    let s = RunState::new();
+fn test_stop_stops<C: TestClock>(clock: &C) {
+    let s = RunState::new(clock.clone());
     let _done = s.task.when_done();
     s.task.stop().unwrap();
     s.pump();
@@ -537,9 +513,8 @@ fn test_stop_stops() {
 
 /// twisted: RunStateTests.test_pauseStopResume
 /// Resuming a paused, stopped task is allowed and does nothing.
-#[test]
-fn test_pause_stop_resume() {
-    let s = RunState::new();
+fn test_pause_stop_resume<C: TestClock>(clock: &C) {
+    let s = RunState::new(clock.clone());
     s.task.pause().unwrap();
     s.task.stop().unwrap();
     s.task.resume().unwrap();
@@ -550,10 +525,9 @@ fn test_pause_stop_resume() {
 /// twisted: RunStateTests.test_stopDeferred
 /// A task stopped while waiting on a Deferred is not resumed when it fires, and the
 /// Deferred ends without an unhandled error.
-#[test]
-fn test_stop_deferred() {
+fn test_stop_deferred<C: TestClock>(clock: &C) {
     let logged = LoggedErrors::capture();
-    let s = RunState::new();
+    let s = RunState::new(clock.clone());
     s.defer_next();
     s.pump();
     let Some(Work::Deferred(d)) = s.work.lock().unwrap().pop() else {
@@ -570,9 +544,8 @@ fn test_stop_deferred() {
 
 /// twisted: RunStateTests.test_stopExhausted
 /// Stopping an exhausted task is TaskDone.
-#[test]
-fn test_stop_exhausted() {
-    let s = RunState::new();
+fn test_stop_exhausted<C: TestClock>(clock: &C) {
+    let s = RunState::new(clock.clone());
     s.stop_next();
     s.pump();
     assert!(matches!(s.task.stop(), Err(SchedulerError::TaskDone(_))));
@@ -580,9 +553,8 @@ fn test_stop_exhausted() {
 
 /// twisted: RunStateTests.test_stopErrored
 /// Stopping a failed task is TaskFailed.
-#[test]
-fn test_stop_errored() {
-    let s = RunState::new();
+fn test_stop_errored<C: TestClock>(clock: &C) {
+    let s = RunState::new(clock.clone());
     let _failed = s.task.when_done().add_errback(|_| Ok(()));
     s.die_next();
     s.pump();
@@ -591,9 +563,8 @@ fn test_stop_errored() {
 
 /// twisted: RunStateTests.test_stopCooperatorReentrancy
 /// A `when_done` callback may stop the cooperator: the finished task is already gone.
-#[test]
-fn test_stop_cooperator_reentrancy() {
-    let s = RunState::new();
+fn test_stop_cooperator_reentrancy<C: TestClock>(clock: &C) {
+    let s = RunState::new(clock.clone());
     let phases = Arc::new(Mutex::new(Vec::new()));
     let (p, coop) = (phases.clone(), s.cooperator.clone());
     let d = s.task.when_done().add_callback(move |()| {
@@ -608,3 +579,29 @@ fn test_stop_cooperator_reentrancy() {
     success_result_of(d);
     assert!(s.clock.pending_calls().is_empty());
 }
+
+on_every_clock!(
+    test_stop_running,
+    test_stop_outstanding,
+    test_unexpected_error,
+    test_unexpected_error_actually_later,
+    test_unexpected_error_not_actually_later,
+    test_cooperation,
+    test_resource_exhaustion,
+    test_callback_re_coiterate,
+    test_removing_last_task_stops_scheduled_call,
+    test_pause_resume,
+    test_resume_not_paused,
+    test_pause_twice,
+    test_pause_while_deferred,
+    test_when_done,
+    test_when_done_error,
+    test_when_done_stop,
+    test_when_done_already_done,
+    test_stop_stops,
+    test_pause_stop_resume,
+    test_stop_deferred,
+    test_stop_exhausted,
+    test_stop_errored,
+    test_stop_cooperator_reentrancy,
+);

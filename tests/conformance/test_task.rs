@@ -1,5 +1,8 @@
 //! Port of `twisted/test/test_task.py`: `Clock`, `LoopingCall` (with `withCount`) and
-//! `deferLater`, all on `task::Clock`.
+//! `deferLater`, all on `task::Clock`; the `LoopingCall` and `deferLater` tests listed in
+//! `on_every_clock!` at the end run on `time::TokioTime` over paused Tokio time too. Those
+//! that advance the clock from inside a call, or use times between Tokio's millisecond
+//! ticks, run on the `Clock` only.
 //!
 //! Not ported here:
 //! - `LoopTests.test_defaultClock`: there is no global reactor; a `LoopingCall` is always
@@ -26,6 +29,8 @@ use tokio_twisted::defer::{CancelledError, Deferred, succeed};
 use tokio_twisted::failure::Failure;
 use tokio_twisted::reactor::{DelayedCallError, ReactorTime};
 use tokio_twisted::task::{Clock, LoopingCall, LoopingCallError, defer_later};
+
+use crate::clocks::TestClock;
 use tokio_twisted::testing::{assert_no_result, failure_result_of, success_result_of};
 
 fn ms(n: u64) -> Duration {
@@ -289,12 +294,10 @@ fn test_callback_time_skips() {
 
 /// twisted: LoopTests.test_reactorTimeSkips
 /// Intervals missed while the clock jumped are skipped, not replayed.
-#[test]
-fn test_reactor_time_skips() {
+fn test_reactor_time_skips<C: TestClock>(clock: &C) {
     let times = log();
-    let clock = Clock::new();
-    let (c, t) = (clock.clone(), times.clone());
-    let call = LoopingCall::new(clock.clone(), move || t.lock().unwrap().push(c.now()));
+    let (c, t) = (clock.time(), times.clone());
+    let call = LoopingCall::new(clock.time(), move || t.lock().unwrap().push(c.now()));
     let _done = call.start(ms(500)).unwrap();
     assert_eq!(take(&times), [secs(0)]);
     clock.advance(secs(2));
@@ -307,12 +310,10 @@ fn test_reactor_time_skips() {
 
 /// twisted: LoopTests.test_reactorTimeCountSkips
 /// `with_count` reports the intervals that passed, skipped ones included.
-#[test]
-fn test_reactor_time_count_skips() {
+fn test_reactor_time_count_skips<C: TestClock>(clock: &C) {
     let times = log();
-    let clock = Clock::new();
-    let (c, t) = (clock.clone(), times.clone());
-    let call = LoopingCall::with_count(clock.clone(), move |n| t.lock().unwrap().push((c.now(), n)));
+    let (c, t) = (clock.time(), times.clone());
+    let call = LoopingCall::with_count(clock.time(), move |n| t.lock().unwrap().push((c.now(), n)));
     let (interval, delay) = (ms(500), ms(10));
     let _done = call.start(interval).unwrap();
     assert_eq!(take(&times), [(secs(0), 1)]);
@@ -327,12 +328,10 @@ fn test_reactor_time_count_skips() {
 
 /// twisted: LoopTests.test_countLengthyIntervalCounts
 /// A late call counts only the grid points actually crossed.
-#[test]
-fn test_count_lengthy_interval_counts() {
+fn test_count_lengthy_interval_counts<C: TestClock>(clock: &C) {
     let times = log();
-    let clock = Clock::new();
-    let (c, t) = (clock.clone(), times.clone());
-    let call = LoopingCall::with_count(clock.clone(), move |n| t.lock().unwrap().push((c.now(), n)));
+    let (c, t) = (clock.time(), times.clone());
+    let call = LoopingCall::with_count(clock.time(), move |n| t.lock().unwrap().push((c.now(), n)));
     let (interval, delay) = (ms(500), ms(10));
     let _done = call.start(interval).unwrap();
     assert_eq!(times.lock().unwrap().pop(), Some((secs(0), 1)));
@@ -376,13 +375,11 @@ fn handle_slot() -> Arc<OnceLock<LoopingCall>> {
 
 /// twisted: LoopTests.test_withCountIntervalZero
 /// With a zero interval the count is always 1.
-#[test]
-fn test_with_count_interval_zero() {
-    let clock = Clock::new();
+fn test_with_count_interval_zero<C: TestClock>(clock: &C) {
     let acc = log();
     let slot = handle_slot();
     let (a, s) = (acc.clone(), slot.clone());
-    let lp = LoopingCall::with_count(clock.clone(), move |n| {
+    let lp = LoopingCall::with_count(clock.time(), move |n| {
         a.lock().unwrap().push(n);
         if a.lock().unwrap().len() > 4 {
             s.get().unwrap().stop().unwrap();
@@ -397,15 +394,13 @@ fn test_with_count_interval_zero() {
 
 /// twisted: LoopTests.test_withCountIntervalZeroDelay
 /// A zero-interval loop waiting on a Deferred resumes with count 1.
-#[test]
-fn test_with_count_interval_zero_delay() {
-    let clock = Clock::new();
+fn test_with_count_interval_zero_delay<C: TestClock>(clock: &C) {
     let (deferred, resolver) = Deferred::<()>::new();
     let mut deferred = Some(deferred);
     let acc = log();
     let slot = handle_slot();
     let (a, s) = (acc.clone(), slot.clone());
-    let lp = LoopingCall::with_count(clock.clone(), move |n| {
+    let lp = LoopingCall::with_count(clock.time(), move |n| {
         let len = {
             let mut a = a.lock().unwrap();
             a.push(n);
@@ -433,9 +428,7 @@ fn test_with_count_interval_zero_delay() {
 /// twisted: LoopTests.test_withCountIntervalZeroDelayThenNonZeroInterval
 /// After a zero-interval loop waited on a Deferred and its interval changed, the count
 /// covers the time since the last call.
-#[test]
-fn test_with_count_interval_zero_delay_then_non_zero_interval() {
-    let clock = Clock::new();
+fn test_with_count_interval_zero_delay_then_non_zero_interval<C: TestClock>(clock: &C) {
     let (deferred, resolver) = Deferred::<()>::new();
     let mut deferred = Some(deferred);
     let acc = log();
@@ -444,7 +437,7 @@ fn test_with_count_interval_zero_delay_then_non_zero_interval() {
     // hence the + 1.
     let expected_skip_count = (extra_time_after_delay + duration_of_delay) / mutated_interval + 1;
     let a = acc.clone();
-    let lp = LoopingCall::with_count(clock.clone(), move |n| {
+    let lp = LoopingCall::with_count(clock.time(), move |n| {
         let len = {
             let mut a = a.lock().unwrap();
             a.push(n);
@@ -474,12 +467,10 @@ fn test_with_count_interval_zero_delay_then_non_zero_interval() {
 /// twisted: LoopTests.testBasicFunction
 /// The function runs at once and on each interval; `stop` fires the start Deferred with
 /// the loop and leaves nothing scheduled.
-#[test]
-fn test_basic_function() {
-    let clock = Clock::new();
+fn test_basic_function<C: TestClock>(clock: &C) {
     let calls = log();
     let c = calls.clone();
-    let lc = LoopingCall::new(clock.clone(), move || {
+    let lc = LoopingCall::new(clock.time(), move || {
         c.lock().unwrap().push(("a", "b", None::<&str>, "d"));
     });
     let d = lc.start(ms(100)).unwrap();
@@ -496,12 +487,10 @@ fn test_basic_function() {
 
 /// twisted: LoopTests.testDelayedStart
 /// `start_later` waits one interval before the first call.
-#[test]
-fn test_delayed_start() {
-    let clock = Clock::new();
+fn test_delayed_start<C: TestClock>(clock: &C) {
     let calls = Arc::new(AtomicUsize::new(0));
     let c = calls.clone();
-    let lc = LoopingCall::new(clock.clone(), move || {
+    let lc = LoopingCall::new(clock.time(), move || {
         c.fetch_add(1, Ordering::SeqCst);
     });
     let d = lc.start_later(ms(100)).unwrap();
@@ -515,9 +504,8 @@ fn test_delayed_start() {
 /// twisted: LoopTests.testBadDelay
 /// An interval out of range is refused with a typed error (a negative one cannot be
 /// written: `Duration` is unsigned).
-#[test]
-fn test_bad_delay() {
-    let lc = LoopingCall::new(Clock::new(), || {});
+fn test_bad_delay<C: TestClock>(clock: &C) {
+    let lc = LoopingCall::new(clock.time(), || {});
     assert_eq!(
         lc.start(Duration::MAX).unwrap_err(),
         LoopingCallError::InvalidInterval(Duration::MAX)
@@ -525,11 +513,10 @@ fn test_bad_delay() {
     assert!(!lc.running());
 }
 
-fn stopping_test(delay: Duration) {
+fn stopping_test<C: TestClock>(clock: &C, delay: Duration) {
     let ran = Arc::new(AtomicUsize::new(0));
-    let clock = Clock::new();
     let r = ran.clone();
-    let lc = LoopingCall::new(clock.clone(), move || {
+    let lc = LoopingCall::new(clock.time(), move || {
         r.fetch_add(1, Ordering::SeqCst);
     });
     let d = lc.start_later(delay).unwrap();
@@ -541,34 +528,30 @@ fn stopping_test(delay: Duration) {
 
 /// twisted: LoopTests.testStopAtOnce
 /// Stopping a zero-interval loop before its first call runs nothing.
-#[test]
-fn test_stop_at_once() {
-    stopping_test(Duration::ZERO);
+fn test_stop_at_once<C: TestClock>(clock: &C) {
+    stopping_test(clock, Duration::ZERO);
 }
 
 /// twisted: LoopTests.testStoppingBeforeDelayedStart
 /// Stopping before a delayed start runs nothing.
-#[test]
-fn test_stopping_before_delayed_start() {
-    stopping_test(secs(10));
+fn test_stopping_before_delayed_start<C: TestClock>(clock: &C) {
+    stopping_test(clock, secs(10));
 }
 
 /// twisted: LoopTests.test_reset
 /// `reset` restarts the interval from now.
-#[test]
-fn test_reset() {
+fn test_reset<C: TestClock>(clock: &C) {
     let ran = Arc::new(AtomicUsize::new(0));
-    let c = Clock::new();
     let r = ran.clone();
-    let lc = LoopingCall::new(c.clone(), move || {
+    let lc = LoopingCall::new(clock.time(), move || {
         r.fetch_add(1, Ordering::SeqCst);
     });
     let _d = lc.start_later(secs(2)).unwrap();
-    c.advance(secs(1));
+    clock.advance(secs(1));
     lc.reset().unwrap();
-    c.advance(secs(1));
+    clock.advance(secs(1));
     assert_eq!(ran.load(Ordering::SeqCst), 0);
-    c.advance(secs(1));
+    clock.advance(secs(1));
     assert_eq!(ran.load(Ordering::SeqCst), 1);
 }
 
@@ -605,9 +588,8 @@ fn test_repr_method() {
 
 /// twisted: ReactorLoopTests.testFailure
 /// A failing function fails the start Deferred.
-#[test]
-fn test_failure() {
-    let lc = LoopingCall::new(Clock::new(), || Err::<(), _>(TestException("bar").into()));
+fn test_failure<C: TestClock>(clock: &C) {
+    let lc = LoopingCall::new(clock.time(), || Err::<(), _>(TestException("bar").into()));
     let f = failure_result_of(lc.start(ms(100)).unwrap());
     assert!(f.check::<TestException>());
     assert!(!lc.running());
@@ -615,9 +597,8 @@ fn test_failure() {
 
 /// twisted: ReactorLoopTests.testFailAndStop
 /// A function that stops its loop and then fails still fails the start Deferred.
-#[test]
-fn test_fail_and_stop() {
-    let lc = LoopingCall::with_handle(Clock::new(), |lc: &LoopingCall| {
+fn test_fail_and_stop<C: TestClock>(clock: &C) {
+    let lc = LoopingCall::with_handle(clock.time(), |lc: &LoopingCall| {
         lc.stop()?;
         Err::<(), _>(Failure::new(TestException("bar")))
     });
@@ -627,12 +608,10 @@ fn test_fail_and_stop() {
 
 /// twisted: ReactorLoopTests.testEveryIteration
 /// A zero-interval loop runs once per turn until it stops itself.
-#[test]
-fn test_every_iteration() {
-    let clock = Clock::new();
+fn test_every_iteration<C: TestClock>(clock: &C) {
     let ran = Arc::new(AtomicUsize::new(0));
     let r = ran.clone();
-    let lc = LoopingCall::with_handle(clock.clone(), move |lc: &LoopingCall| {
+    let lc = LoopingCall::with_handle(clock.time(), move |lc: &LoopingCall| {
         if r.fetch_add(1, Ordering::SeqCst) + 1 > 5 {
             lc.stop()?;
         }
@@ -647,12 +626,10 @@ fn test_every_iteration() {
 
 /// twisted: ReactorLoopTests.testStopAtOnceLater
 /// `stop` from another timed call prevents every later call.
-#[test]
-fn test_stop_at_once_later() {
-    let clock = Clock::new();
+fn test_stop_at_once_later<C: TestClock>(clock: &C) {
     let ran = Arc::new(AtomicUsize::new(0));
     let r = ran.clone();
-    let lc = LoopingCall::new(clock.clone(), move || {
+    let lc = LoopingCall::new(clock.time(), move || {
         r.fetch_add(1, Ordering::SeqCst);
     });
     let d = lc.start_later(secs(1)).unwrap();
@@ -665,13 +642,11 @@ fn test_stop_at_once_later() {
 
 /// twisted: ReactorLoopTests.testWaitDeferred
 /// The function is not called again before the Deferred it returned fires.
-#[test]
-fn test_wait_deferred() {
-    let clock = Clock::new();
-    let c = clock.clone();
+fn test_wait_deferred<C: TestClock>(clock: &C) {
+    let c = clock.time();
     let calls = Arc::new(AtomicUsize::new(0));
     let n = calls.clone();
-    let lc = LoopingCall::with_handle(clock.clone(), move |lc: &LoopingCall| {
+    let lc = LoopingCall::with_handle(clock.time(), move |lc: &LoopingCall| {
         n.fetch_add(1, Ordering::SeqCst);
         let (d, r) = Deferred::<()>::new();
         let lc = lc.clone();
@@ -688,11 +663,9 @@ fn test_wait_deferred() {
 
 /// twisted: ReactorLoopTests.testFailurePropagation
 /// A failure of the function's Deferred fails the start Deferred and ends the loop.
-#[test]
-fn test_failure_propagation() {
-    let clock = Clock::new();
-    let c = clock.clone();
-    let lc = LoopingCall::new(clock.clone(), move || {
+fn test_failure_propagation<C: TestClock>(clock: &C) {
+    let c = clock.time();
+    let lc = LoopingCall::new(clock.time(), move || {
         let (d, r) = Deferred::<()>::new();
         c.call_later(ms(300), move || r.errback(TestException("later")).unwrap());
         d
@@ -706,14 +679,12 @@ fn test_failure_propagation() {
 
 /// twisted: ReactorLoopTests.test_deferredWithCount
 /// Calls skipped while waiting on a Deferred are counted in the next call.
-#[test]
-fn test_deferred_with_count() {
-    let test_clock = Clock::new();
+fn test_deferred_with_count<C: TestClock>(clock: &C) {
     let (d, r) = Deferred::<()>::new();
     let mut d = Some(d);
     let counts = log();
     let c = counts.clone();
-    let lc = LoopingCall::with_count(test_clock.clone(), move |n| {
+    let lc = LoopingCall::with_count(clock.time(), move |n| {
         let mut counts = c.lock().unwrap();
         counts.push(n);
         if counts.len() == 1 {
@@ -724,10 +695,10 @@ fn test_deferred_with_count() {
     });
     let _done = lc.start_later(ms(200)).unwrap();
     assert!(take(&counts).is_empty());
-    test_clock.pump([ms(200), ms(400)]);
+    clock.pump([ms(200), ms(400)]);
     assert_eq!(take(&counts).len(), 1);
     r.callback(()).unwrap();
-    test_clock.pump([ms(200)]);
+    clock.pump([ms(200)]);
     assert_eq!(take(&counts), [1, 3]);
 }
 
@@ -735,12 +706,10 @@ fn test_deferred_with_count() {
 
 /// twisted: DeferLaterTests.test_callback
 /// The Deferred fires after the delay with the function's result.
-#[test]
-fn test_callback() {
+fn test_callback<C: TestClock>(clock: &C) {
     let results = log();
-    let clock = Clock::new();
     let r = results.clone();
-    let d = defer_later(&clock, secs(3), move || {
+    let d = defer_later(&clock.time(), secs(3), move || {
         r.lock().unwrap().push(("foo", "bar"));
         Ok("flag")
     });
@@ -754,22 +723,20 @@ fn test_callback() {
 
 /// twisted: DeferLaterTests.test_errback
 /// A failing function fails the Deferred.
-#[test]
-fn test_errback() {
-    let clock = Clock::new();
-    let d = defer_later(&clock, secs(1), || Err::<(), _>(Failure::new(TestException("x"))));
+fn test_errback<C: TestClock>(clock: &C) {
+    let d = defer_later(&clock.time(), secs(1), || {
+        Err::<(), _>(Failure::new(TestException("x")))
+    });
     clock.advance(secs(1));
     assert!(failure_result_of(d).check::<TestException>());
 }
 
 /// twisted: DeferLaterTests.test_cancel
 /// Cancelling prevents the call and leaves nothing scheduled.
-#[test]
-fn test_cancel() {
+fn test_cancel<C: TestClock>(clock: &C) {
     let called = Arc::new(AtomicUsize::new(0));
-    let clock = Clock::new();
     let c = called.clone();
-    let d = defer_later(&clock, secs(1), move || {
+    let d = defer_later(&clock.time(), secs(1), move || {
         c.fetch_add(1, Ordering::SeqCst);
     });
     d.cancel();
@@ -781,11 +748,35 @@ fn test_cancel() {
 
 /// twisted: DeferLaterTests.test_noCallback
 /// With a function that does nothing, the Deferred fires with `()`.
-#[test]
-fn test_no_callback() {
-    let clock = Clock::new();
-    let d = defer_later(&clock, secs(2), || ());
+fn test_no_callback<C: TestClock>(clock: &C) {
+    let d = defer_later(&clock.time(), secs(2), || ());
     assert_no_result(&d);
     clock.advance(secs(2));
     success_result_of(d);
 }
+
+on_every_clock!(
+    test_reactor_time_skips,
+    test_reactor_time_count_skips,
+    test_count_lengthy_interval_counts,
+    test_with_count_interval_zero,
+    test_with_count_interval_zero_delay,
+    test_with_count_interval_zero_delay_then_non_zero_interval,
+    test_basic_function,
+    test_delayed_start,
+    test_bad_delay,
+    test_stop_at_once,
+    test_stopping_before_delayed_start,
+    test_reset,
+    test_failure,
+    test_fail_and_stop,
+    test_every_iteration,
+    test_stop_at_once_later,
+    test_wait_deferred,
+    test_failure_propagation,
+    test_deferred_with_count,
+    test_callback,
+    test_errback,
+    test_cancel,
+    test_no_callback,
+);
