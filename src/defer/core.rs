@@ -128,6 +128,7 @@ impl State {
         suppress_already_called: false,
     };
 
+    #[inline]
     fn runnable(&self) -> bool {
         self.result.is_some() && !self.running && self.paused == 0 && self.waiting_on.is_none()
     }
@@ -181,15 +182,25 @@ impl Inner {
         })
     }
 
+    #[inline]
     fn lock(&self) -> MutexGuard<'_, State> {
         lock(&self.state)
     }
 
     /// Appends a step and runs the chain if the Deferred has fired and is not paused.
+    ///
+    /// Inlined into the `add_*` methods: adding a step to an unfired Deferred is one lock
+    /// round and a push, the same work as a `Mutex<Vec<_>>` push. (Plain `#[inline]` left
+    /// it out of line, and its call cost 18 of its 70 instructions.)
+    #[inline(always)]
     pub(crate) fn push_step(self: &Arc<Self>, step: StepFn) {
         let mut st = self.lock();
         st.chain.push(step);
-        self.unlock_and_run(st);
+        let runnable = st.runnable();
+        drop(st);
+        if runnable {
+            run(self);
+        }
     }
 
     /// Unlocks this Deferred's state and runs the chain if it can make progress.

@@ -9,7 +9,8 @@
 //! freeing fresh blocks next to the heap's top makes glibc consolidate its free lists,
 //! which showed up as 10% of the `deferred_chain` benchmark). Boxing the queue keeps an
 //! empty `Chain` at two words, so a Deferred's state stays small to build and to drop.
-
+//! `pop_front` takes `first`, then the queue's front, without moving the next step into
+//! `first`.
 //!
 //! This is the bottom of the module: it knows nothing of Deferreds. `Chain<S>` is generic
 //! over the step type so that the state above it (`core.rs`) names what a step is, and
@@ -29,12 +30,13 @@ thread_local! {
     static POOL: RefCell<Vec<Box<dyn Any>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Pending steps in running order: `first`, then `rest`.
+/// Pending steps in running order: `first` (if any), then `rest`.
 pub(crate) struct Chain<S: 'static> {
-    /// The next step to run; empty only when the whole chain is.
+    /// A step that runs before everything in `rest`. Empty in a new chain, and after
+    /// `pop_front` took it while `rest` still has steps.
     first: Option<S>,
-    /// The steps after `first`, in a pooled queue taken at the second push and given back
-    /// (emptied) when the chain is dropped.
+    /// The steps after `first`, in a pooled queue taken at the first push that cannot go
+    /// into `first`, and given back (emptied) when the chain is dropped.
     #[allow(
         clippy::box_collection,
         reason = "one word instead of four keeps an empty chain cheap to build and to drop"
@@ -52,37 +54,44 @@ impl<S: 'static> Chain<S> {
         usize::from(self.first.is_some()) + self.rest.as_ref().map_or(0, |r| r.len())
     }
 
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
-        // `first` is refilled from `rest` by `pop_front`, so it is empty only when both are.
-        debug_assert!(
-            self.first.is_some() || self.rest.as_ref().is_none_or(|r| r.is_empty()),
-            "invariant: a chain with steps has its next one in `first`"
-        );
-        self.first.is_none()
+        self.first.is_none() && self.rest.as_ref().is_none_or(|r| r.is_empty())
     }
 
+    // `inline(always)`: these run once per step under the state's lock, and plain
+    // `#[inline]` left them out of line in the chain benchmark.
+    #[inline(always)]
     pub(crate) fn push(&mut self, step: S) {
-        if self.first.is_none() {
-            self.first = Some(step);
-            return;
+        match &mut self.rest {
+            // `first` may hold the step only while nothing waits behind it.
+            None if self.first.is_none() => self.first = Some(step),
+            Some(rest) if self.first.is_none() && rest.is_empty() => self.first = Some(step),
+            Some(rest) => rest.push_back(step),
+            None => self.push_to_new_queue(step),
         }
-        self.rest
-            .get_or_insert_with(|| {
-                POOL.try_with(|p| p.borrow_mut().pop())
-                    .ok()
-                    .flatten()
-                    .and_then(|q| q.downcast().ok())
-                    .unwrap_or_else(|| Box::new(VecDeque::with_capacity(INITIAL_CAPACITY)))
-            })
-            .push_back(step);
     }
 
+    /// The second step of a chain: the queue comes from the pool, or is allocated.
+    #[cold]
+    #[inline(never)]
+    fn push_to_new_queue(&mut self, step: S) {
+        let mut queue = POOL
+            .try_with(|p| p.borrow_mut().pop())
+            .ok()
+            .flatten()
+            .and_then(|q| q.downcast().ok())
+            .unwrap_or_else(|| Box::new(VecDeque::with_capacity(INITIAL_CAPACITY)));
+        queue.push_back(step);
+        self.rest = Some(queue);
+    }
+
+    #[inline(always)]
     pub(crate) fn pop_front(&mut self) -> Option<S> {
-        let step = self.first.take();
-        if let Some(rest) = &mut self.rest {
-            self.first = rest.pop_front();
+        match self.first.take() {
+            Some(step) => Some(step),
+            None => self.rest.as_mut()?.pop_front(),
         }
-        step
     }
 
     /// Puts `front` (unrun steps of an earlier batch) before this chain's steps.
@@ -104,18 +113,24 @@ impl<S: 'static> Default for Chain<S> {
 }
 
 impl<S: 'static> Drop for Chain<S> {
+    #[inline]
     fn drop(&mut self) {
-        let Some(rest) = self.rest.take() else {
-            return;
-        };
-        if !rest.is_empty() || rest.capacity() > POOL_MAX_CAPACITY {
-            return;
+        if let Some(rest) = self.rest.take() {
+            give_back(rest);
         }
-        let _ = POOL.try_with(|p| {
-            let mut p = p.borrow_mut();
-            if p.len() < POOL_LEN {
-                p.push(rest);
-            }
-        });
     }
+}
+
+/// Returns an emptied queue to this thread's pool.
+#[inline(never)]
+fn give_back<S: 'static>(rest: Box<VecDeque<S>>) {
+    if !rest.is_empty() || rest.capacity() > POOL_MAX_CAPACITY {
+        return;
+    }
+    let _ = POOL.try_with(|p| {
+        let mut p = p.borrow_mut();
+        if p.len() < POOL_LEN {
+            p.push(rest);
+        }
+    });
 }
