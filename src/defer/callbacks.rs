@@ -116,6 +116,7 @@ impl<T: Send + 'static> Deferred<T> {
     /// # tokio_twisted::testing::failure_result_of(d);
     /// ```
     #[doc(alias = "addCallback")]
+    #[inline]
     pub fn add_callback<U, R, F>(self, callback: F) -> Deferred<U>
     where
         U: Send + 'static,
@@ -160,6 +161,7 @@ impl<T: Send + 'static> Deferred<T> {
     /// assert_eq!(d.add_errback(|_f| Ok(0)).result().unwrap().unwrap(), 0);
     /// ```
     #[doc(alias = "addErrback")]
+    #[inline]
     pub fn add_errback<R, E>(self, errback: E) -> Deferred<T>
     where
         R: IntoOutcome<T>,
@@ -201,6 +203,7 @@ impl<T: Send + 'static> Deferred<T> {
     }
 
     /// Adds a step that sees the whole result; the shared body of the `add_*` methods.
+    #[inline]
     fn step<U, S>(self, s: S) -> Deferred<U>
     where
         U: Send + 'static,

@@ -25,6 +25,7 @@
 
 use crate::lock::lock;
 use std::any::Any;
+use std::cell::Cell;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -38,9 +39,38 @@ use super::steps::Chain;
 /// A value in flight: an `Option<T>` for the `T` of the step that produced it.
 pub(crate) type Value = Box<dyn Any + Send>;
 
-/// Boxes a typed value for the chain.
+thread_local! {
+    /// One emptied value box (an `Option<T>::None`), kept for the next value of the same
+    /// type boxed on this thread. A Deferred's value is boxed when it fires and the box is
+    /// freed when the result is taken; reusing it saves an allocation and a free per
+    /// Deferred (most programs fire many Deferreds of one type).
+    static SPARE: Cell<Option<Value>> = const { Cell::new(None) };
+}
+
+/// Boxes a typed value for the chain, in the spare box when it has the right type.
+#[inline]
 pub(crate) fn boxed<U: Send + 'static>(value: U) -> Value {
+    if let Ok(Some(mut spare)) = SPARE.try_with(Cell::take) {
+        if let Some(cell) = spare.downcast_mut::<Option<U>>() {
+            *cell = Some(value);
+            return spare;
+        }
+        // Another type: keep it for a value of that type.
+        let _ = SPARE.try_with(|s| s.set(Some(spare)));
+    }
     Box::new(Some(value))
+}
+
+/// Takes the typed value out of a chain slot and keeps the emptied box as the spare.
+#[inline]
+pub(crate) fn unbox<T: 'static>(mut slot: Value) -> T {
+    let value = slot
+        .downcast_mut::<Option<T>>()
+        .and_then(Option::take)
+        .expect("invariant: a chain value has the type its step was added with");
+    // Only an emptied `None` is kept, so no user value's `Drop` runs inside the cell.
+    let _ = SPARE.try_with(|s| s.set(Some(slot)));
+    value
 }
 
 /// A step's input and output: a value or a Failure.

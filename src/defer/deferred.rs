@@ -14,7 +14,7 @@ use crate::failure::Failure;
 use crate::lock::lock;
 
 use super::awaiting::note_awaiting;
-use super::core::{CancelHook, Inner, Value, boxed};
+use super::core::{CancelHook, Inner, boxed, unbox};
 use super::errors::NotPausedError;
 use super::repr::fmt_inner;
 use super::resolver::Resolver;
@@ -100,13 +100,6 @@ impl<T> ReadyValue<T> {
     fn with<R>(&self, f: impl FnOnce(&T) -> R) -> R {
         f(&lock(&self.0))
     }
-}
-
-/// Takes the typed value out of a chain slot.
-fn take<T: 'static>(slot: &mut Value) -> T {
-    slot.downcast_mut::<Option<T>>()
-        .and_then(Option::take)
-        .expect("invariant: a chain value has the type its step was added with")
 }
 
 pub(super) fn consumed_failure() -> Failure {
@@ -404,7 +397,7 @@ impl<T: Send + 'static> Deferred<T> {
             Repr::Ready(v) => Ok(Ok(v.into_inner())),
             Repr::Taken => Ok(Err(consumed_failure())),
             Repr::Shared(inner, _) => match inner.take_settled(None) {
-                Some(out) => Ok(out.map(|mut slot| take::<T>(&mut slot))),
+                Some(out) => Ok(out.map(unbox::<T>)),
                 None => Err(Deferred::shared(inner)),
             },
         }
@@ -431,7 +424,7 @@ impl<T: Send + 'static> Future for Deferred<T> {
             Repr::Ready(v) => Poll::Ready(Ok(v.into_inner())),
             Repr::Taken => Poll::Ready(Err(consumed_failure())),
             Repr::Shared(inner, p) => match inner.take_settled(Some(cx.waker())) {
-                Some(out) => Poll::Ready(out.map(|mut slot| take::<T>(&mut slot))),
+                Some(out) => Poll::Ready(out.map(unbox::<T>)),
                 None => {
                     note_awaiting(&inner);
                     this.repr = Repr::Shared(inner, p);
