@@ -222,6 +222,7 @@ impl Inner {
     /// Inlined into the `add_*` methods: adding a step to an unfired Deferred is one lock
     /// round and a push, the same work as a `Mutex<Vec<_>>` push. (Plain `#[inline]` left
     /// it out of line, and its call cost 18 of its 70 instructions.)
+    #[allow(clippy::inline_always, reason = "measured: see the doc comment")]
     #[inline(always)]
     pub(crate) fn push_step(self: &Arc<Self>, step: StepFn) {
         let mut st = self.lock();

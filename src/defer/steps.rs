@@ -61,6 +61,7 @@ impl<S: 'static> Chain<S> {
 
     // `inline(always)`: these run once per step under the state's lock, and plain
     // `#[inline]` left them out of line in the chain benchmark.
+    #[allow(clippy::inline_always, reason = "measured: see above")]
     #[inline(always)]
     pub(crate) fn push(&mut self, step: S) {
         match &mut self.rest {
@@ -86,6 +87,7 @@ impl<S: 'static> Chain<S> {
         self.rest = Some(queue);
     }
 
+    #[allow(clippy::inline_always, reason = "measured: see `push`")]
     #[inline(always)]
     pub(crate) fn pop_front(&mut self) -> Option<S> {
         match self.first.take() {
@@ -123,6 +125,10 @@ impl<S: 'static> Drop for Chain<S> {
 
 /// Returns an emptied queue to this thread's pool.
 #[inline(never)]
+#[allow(
+    clippy::box_collection,
+    reason = "the pool keeps boxed queues, see `Chain::rest`"
+)]
 fn give_back<S: 'static>(rest: Box<VecDeque<S>>) {
     if !rest.is_empty() || rest.capacity() > POOL_MAX_CAPACITY {
         return;
