@@ -263,12 +263,18 @@ impl<T: Send + 'static> Deferred<T> {
         match out {
             Outcome::Deferred(Deferred {
                 repr: Repr::Shared(inner, _),
-            }) => {
-                let outer = Inner::fired(Ok(boxed(())));
-                outer.push_step(Box::new(move |_| StepOut::Chain(inner)));
-                Deferred::shared(outer)
-            }
+            }) => Deferred::waiting_on(inner),
             other => Deferred::lift(other),
         }
+    }
+
+    /// A fired Deferred waiting on `inner`. Out of line: `lift_step` runs for every step
+    /// added to a ready value, and this rare branch made its common path slower.
+    #[cold]
+    #[inline(never)]
+    fn waiting_on(inner: std::sync::Arc<Inner>) -> Self {
+        let outer = Inner::fired(Ok(boxed(())));
+        outer.push_step(Box::new(move |_| StepOut::Chain(inner)));
+        Deferred::shared(outer)
     }
 }
