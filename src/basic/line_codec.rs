@@ -109,7 +109,8 @@ impl fmt::Debug for Delimiter {
     }
 }
 
-/// Finds a delimiter in a slice: `memchr` for one byte, a prebuilt `memmem` searcher otherwise.
+/// Finds a delimiter in a slice: `memchr` for one or two bytes, a prebuilt `memmem` searcher
+/// for longer ones.
 #[derive(Clone)]
 pub(crate) struct DelimiterFinder {
     delimiter: Delimiter,
@@ -118,7 +119,7 @@ pub(crate) struct DelimiterFinder {
 
 impl DelimiterFinder {
     pub(crate) fn new(delimiter: Delimiter) -> Self {
-        let finder = (delimiter.len() > 1).then(|| memmem::Finder::new(delimiter.as_bytes()).into_owned());
+        let finder = (delimiter.len() > 2).then(|| memmem::Finder::new(delimiter.as_bytes()).into_owned());
         DelimiterFinder { delimiter, finder }
     }
 
@@ -131,16 +132,29 @@ impl DelimiterFinder {
     }
 
     pub(crate) fn find(&self, haystack: &[u8]) -> Option<usize> {
-        match &self.finder {
-            Some(finder) => finder.find(haystack),
-            None => memchr::memchr(self.delimiter.0[0], haystack),
+        match (&self.finder, self.delimiter.as_bytes()) {
+            // `\r\n` and other two-byte delimiters: look for the last byte with memchr and
+            // check the one before, which costs less per line than a memmem searcher.
+            (_, &[first, last]) => {
+                let mut from = 1;
+                while from < haystack.len() {
+                    let at = from + memchr::memchr(last, &haystack[from..])?;
+                    if haystack[at - 1] == first {
+                        return Some(at - 1);
+                    }
+                    from = at + 1;
+                }
+                None
+            }
+            (Some(finder), _) => finder.find(haystack),
+            (None, delimiter) => memchr::memchr(delimiter[0], haystack),
         }
     }
 
     pub(crate) fn rfind(&self, haystack: &[u8]) -> Option<usize> {
-        match &self.finder {
-            Some(_) => memmem::rfind(haystack, self.delimiter.as_bytes()),
-            None => memchr::memrchr(self.delimiter.0[0], haystack),
+        match self.delimiter.as_bytes() {
+            &[byte] => memchr::memrchr(byte, haystack),
+            delimiter => memmem::rfind(haystack, delimiter),
         }
     }
 }
@@ -523,6 +537,29 @@ mod tests {
             s.next_line(&mut buf).is_err(),
             "6 bytes with no delimiter: too long"
         );
+    }
+
+    #[test]
+    fn two_byte_search_matches_a_naive_one() {
+        let finder = DelimiterFinder::new(Delimiter::CRLF);
+        let cases: [&[u8]; 9] = [
+            b"",
+            b"\r",
+            b"\n",
+            b"\r\n",
+            b"a\n\r\n",
+            b"\n\n\r\r\n",
+            b"ab\r",
+            b"\r\r",
+            b"x\ny\r\nz",
+        ];
+        for case in cases {
+            let naive = case.windows(2).position(|w| w == b"\r\n");
+            assert_eq!(finder.find(case), naive, "{case:?}");
+        }
+        let same = DelimiterFinder::new(Delimiter::from_static(b"aa"));
+        assert_eq!(same.find(b"baaa"), Some(1));
+        assert_eq!(same.find(b"a"), None);
     }
 
     #[test]
