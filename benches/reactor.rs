@@ -234,21 +234,23 @@ fn call_later(n: u64, reps: u64) {
         let started: Arc<Mutex<Option<(Instant, f64)>>> = Arc::default();
         {
             let (handle, rng, started) = (reactor.handle(), Arc::clone(&rng), Arc::clone(&started));
-            reactor.call_when_running(move || {
-                let mut rng = rng.lock().unwrap_or_else(PoisonError::into_inner);
-                let start = Instant::now();
-                for _ in 0..n {
-                    let delay = rng.duration_below(Duration::from_millis(100));
-                    let countdown = Arc::clone(&countdown);
-                    handle.call_later(delay, move || {
-                        if countdown.left.fetch_sub(1, Ordering::Relaxed) == 1 {
-                            countdown.handle.stop().expect("stopped once");
-                        }
-                    });
-                }
-                let sched = start.elapsed().as_secs_f64();
-                *started.lock().unwrap_or_else(PoisonError::into_inner) = Some((start, sched));
-            });
+            reactor
+                .call_when_running(move || {
+                    let mut rng = rng.lock().unwrap_or_else(PoisonError::into_inner);
+                    let start = Instant::now();
+                    for _ in 0..n {
+                        let delay = rng.duration_below(Duration::from_millis(100));
+                        let countdown = Arc::clone(&countdown);
+                        handle.call_later(delay, move || {
+                            if countdown.left.fetch_sub(1, Ordering::Relaxed) == 1 {
+                                countdown.handle.stop().expect("stopped once");
+                            }
+                        });
+                    }
+                    let sched = start.elapsed().as_secs_f64();
+                    *started.lock().unwrap_or_else(PoisonError::into_inner) = Some((start, sched));
+                })
+                .unwrap();
         }
         // Safety bound, like the Twisted peer's `callLater(60, reactor.stop)`.
         let bound = {
@@ -313,26 +315,28 @@ fn wordpress_tale(limited: bool, n: u64, workers: u64) {
     let start: Arc<Mutex<Option<Instant>>> = Arc::default();
     {
         let (handle, tale, start) = (reactor.handle(), Arc::clone(&tale), Arc::clone(&start));
-        reactor.call_when_running(move || {
-            *start.lock().unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
-            let waits: Vec<Deferred<()>> = if limited {
-                let coop = Cooperator::new(handle.clone());
-                let (h, t) = (handle.clone(), Arc::clone(&tale));
-                let jobs = SharedIter::new((0..n).map(move |i| customer(&h, &t, i)));
-                (0..workers).map(|_| coop.coiterate(jobs.clone())).collect()
-            } else {
-                (0..n).map(|i| customer(&handle, &tale, i)).collect()
-            };
-            let done = DeferredList::new(waits).build().add_callback(move |results| {
-                assert!(results.iter().all(Result::is_ok), "a customer failed");
-                assert_eq!(tale.sum.load(Ordering::Relaxed), want);
-                *tale.end.lock().unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
-                handle.stop()?;
-                Ok::<_, Failure>(())
-            });
-            // The chain ends with the reactor's stop; nothing waits on it.
-            drop(done);
-        });
+        reactor
+            .call_when_running(move || {
+                *start.lock().unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
+                let waits: Vec<Deferred<()>> = if limited {
+                    let coop = Cooperator::new(handle.clone());
+                    let (h, t) = (handle.clone(), Arc::clone(&tale));
+                    let jobs = SharedIter::new((0..n).map(move |i| customer(&h, &t, i)));
+                    (0..workers).map(|_| coop.coiterate(jobs.clone())).collect()
+                } else {
+                    (0..n).map(|i| customer(&handle, &tale, i)).collect()
+                };
+                let done = DeferredList::new(waits).build().add_callback(move |results| {
+                    assert!(results.iter().all(Result::is_ok), "a customer failed");
+                    assert_eq!(tale.sum.load(Ordering::Relaxed), want);
+                    *tale.end.lock().unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
+                    handle.stop()?;
+                    Ok::<_, Failure>(())
+                });
+                // The chain ends with the reactor's stop; nothing waits on it.
+                drop(done);
+            })
+            .unwrap();
     }
     let bound = {
         let handle = reactor.handle();

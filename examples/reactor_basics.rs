@@ -34,9 +34,13 @@ fn get_dummy_data(reactor: &impl ReactorTime, input: i32) -> Deferred<i32> {
 
 fn by_hand() -> Result<(), Box<dyn Error>> {
     let reactor = Reactor::new()?;
-    reactor.add_system_event_trigger(Phase::Before, Event::Startup, || println!("before startup"));
+    reactor
+        .add_system_event_trigger(Phase::Before, Event::Startup, || println!("before startup"))
+        .unwrap();
     let handle = reactor.handle();
-    reactor.call_when_running(move || println!("running: {}", handle.running()));
+    reactor
+        .call_when_running(move || println!("running: {}", handle.running()))
+        .unwrap();
 
     let d = get_dummy_data(&reactor.handle(), 3).add_callback(|result| {
         println!("Result received: {result}");
@@ -58,7 +62,9 @@ fn by_hand() -> Result<(), Box<dyn Error>> {
     reactor.call_later(Duration::from_millis(40), move || {
         handle.stop().expect("stopped only once");
     });
-    reactor.add_system_event_trigger(Phase::During, Event::Shutdown, || println!("shutting down"));
+    reactor
+        .add_system_event_trigger(Phase::During, Event::Shutdown, || println!("shutting down"))
+        .unwrap();
     println!("Starting the reactor");
     reactor.run()?;
     println!("run() returned after {:.3} s of reactor time", reactor.seconds());

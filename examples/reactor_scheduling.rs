@@ -67,7 +67,9 @@ fn reactor_loop(second: Duration) -> Result<(), AnyError> {
         println!("stop() before run: {e}");
     }
     let handle = reactor.handle();
-    reactor.call_when_running(move || println!("hello: running = {}", python_bool(handle.running())));
+    reactor
+        .call_when_running(move || println!("hello: running = {}", python_bool(handle.running())))
+        .unwrap();
     let handle = reactor.handle();
     reactor.call_later(second, move || {
         println!("func: one second later");

@@ -126,11 +126,15 @@ async fn main() -> Result<(), Failure> {
     // Graceful shutdown: a before-shutdown trigger may return a Deferred, and the reactor
     // keeps running its timers until it fires.
     let flusher = reactor.clone();
-    reactor.add_system_event_trigger(Phase::Before, Event::Shutdown, move || {
-        println!("shutting down: flushing for 5 ms");
-        answer_later(&flusher, Duration::from_millis(5), 0)
-    });
-    reactor.add_system_event_trigger(Phase::After, Event::Shutdown, || println!("reactor stopped"));
+    reactor
+        .add_system_event_trigger(Phase::Before, Event::Shutdown, move || {
+            println!("shutting down: flushing for 5 ms");
+            answer_later(&flusher, Duration::from_millis(5), 0)
+        })
+        .unwrap();
+    reactor
+        .add_system_event_trigger(Phase::After, Event::Shutdown, || println!("reactor stopped"))
+        .unwrap();
     background.stop()?;
     // Waits for the reactor thread without blocking this runtime.
     background.join().await?;

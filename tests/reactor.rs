@@ -141,7 +141,7 @@ fn a_zero_delay_loop_does_not_starve_thread_calls() {
     let reactor = paused_reactor();
     let spins = Arc::new(AtomicUsize::new(0));
     let (handle, s) = (reactor.handle(), Arc::clone(&spins));
-    reactor.call_when_running(move || spin(&handle, s));
+    reactor.call_when_running(move || spin(&handle, s)).unwrap();
     let (handle, s) = (reactor.handle(), Arc::clone(&spins));
     reactor
         .call_from_thread(move || {
@@ -224,11 +224,13 @@ fn stop_before_run_and_twice_is_reactor_not_running() {
     assert_eq!(reactor.stop(), Err(ReactorNotRunning));
     let results = log();
     let (h, r) = (reactor.handle(), Arc::clone(&results));
-    reactor.call_when_running(move || {
-        let mut r = r.lock().unwrap();
-        r.push(h.stop());
-        r.push(h.stop());
-    });
+    reactor
+        .call_when_running(move || {
+            let mut r = r.lock().unwrap();
+            r.push(h.stop());
+            r.push(h.stop());
+        })
+        .unwrap();
     reactor.run().unwrap();
     assert_eq!(items(&results), [Ok(()), Err(ReactorNotRunning)]);
     assert_eq!(reactor.stop(), Err(ReactorNotRunning));
@@ -238,10 +240,12 @@ fn stop_before_run_and_twice_is_reactor_not_running() {
 fn a_stopped_reactor_is_not_restartable_but_a_crashed_one_is() {
     let _limit = crate::common::time_limit();
     let reactor = reactor();
-    reactor.call_when_running(|| ReactorHandle::current().unwrap().crash());
+    reactor
+        .call_when_running(|| ReactorHandle::current().unwrap().crash())
+        .unwrap();
     reactor.run().unwrap();
     assert!(!reactor.running());
-    reactor.call_when_running(stopper(&reactor.handle()));
+    reactor.call_when_running(stopper(&reactor.handle())).unwrap();
     reactor.run().unwrap();
     assert!(matches!(reactor.run(), Err(RunError::NotRestartable(_))));
 }
@@ -251,12 +255,18 @@ fn crash_fires_no_shutdown_event() {
     let _limit = crate::common::time_limit();
     let reactor = reactor();
     let events = log();
-    reactor.add_system_event_trigger(Phase::Before, Event::Shutdown, push(&events, "before"));
-    reactor.add_system_event_trigger(Phase::During, Event::Shutdown, push(&events, "during"));
+    reactor
+        .add_system_event_trigger(Phase::Before, Event::Shutdown, push(&events, "before"))
+        .unwrap();
+    reactor
+        .add_system_event_trigger(Phase::During, Event::Shutdown, push(&events, "during"))
+        .unwrap();
     let h = reactor.handle();
-    reactor.call_when_running(move || {
-        h.call_later(Duration::ZERO, move || ReactorHandle::current().unwrap().crash());
-    });
+    reactor
+        .call_when_running(move || {
+            h.call_later(Duration::ZERO, move || ReactorHandle::current().unwrap().crash());
+        })
+        .unwrap();
     reactor.run().unwrap();
     assert!(items(&events).is_empty());
     assert!(!reactor.running());
@@ -296,12 +306,14 @@ fn current_is_the_reactor_on_this_thread() {
     let _limit = crate::common::time_limit();
     let reactor = reactor();
     let h = reactor.handle();
-    reactor.call_when_running(move || {
-        let me = ReactorHandle::current().unwrap();
-        assert!(me.is_reactor_thread());
-        assert!(h.is_reactor_thread());
-        me.stop()
-    });
+    reactor
+        .call_when_running(move || {
+            let me = ReactorHandle::current().unwrap();
+            assert!(me.is_reactor_thread());
+            assert!(h.is_reactor_thread());
+            me.stop()
+        })
+        .unwrap();
     reactor.run().unwrap();
     let other = reactor.handle();
     assert!(
@@ -325,13 +337,17 @@ fn startup_triggers_see_running_flip_in_during() {
         (Phase::After, "after"),
     ] {
         let (s, h) = (Arc::clone(&seen), reactor.handle());
-        reactor.add_system_event_trigger(phase, Event::Startup, move || {
-            s.lock().unwrap().push((name, h.running()));
-        });
+        reactor
+            .add_system_event_trigger(phase, Event::Startup, move || {
+                s.lock().unwrap().push((name, h.running()));
+            })
+            .unwrap();
     }
     let (s, h) = (Arc::clone(&seen), reactor.handle());
-    reactor.call_when_running(move || s.lock().unwrap().push(("call_when_running", h.running())));
-    reactor.call_when_running(stopper(&reactor.handle()));
+    reactor
+        .call_when_running(move || s.lock().unwrap().push(("call_when_running", h.running())))
+        .unwrap();
+    reactor.call_when_running(stopper(&reactor.handle())).unwrap();
     reactor.run().unwrap();
     assert_eq!(
         items(&seen),
@@ -355,15 +371,19 @@ fn shutdown_runs_three_phases_and_during_sees_not_running() {
         (Phase::Before, "before"),
     ] {
         let (s, h) = (Arc::clone(&seen), reactor.handle());
-        reactor.add_system_event_trigger(phase, Event::Shutdown, move || {
-            s.lock().unwrap().push((name, h.running()));
-        });
+        reactor
+            .add_system_event_trigger(phase, Event::Shutdown, move || {
+                s.lock().unwrap().push((name, h.running()));
+            })
+            .unwrap();
     }
     let (s, h) = (Arc::clone(&seen), reactor.handle());
-    reactor.call_when_running(move || {
-        h.stop().unwrap();
-        s.lock().unwrap().push(("stop returned", h.running()));
-    });
+    reactor
+        .call_when_running(move || {
+            h.stop().unwrap();
+            s.lock().unwrap().push(("stop returned", h.running()));
+        })
+        .unwrap();
     reactor.run().unwrap();
     assert_eq!(
         items(&seen),
@@ -382,27 +402,33 @@ fn before_shutdown_deferreds_delay_shutdown_while_timers_run() {
     let reactor = paused_reactor();
     let seen = log();
     let (h, s) = (reactor.handle(), Arc::clone(&seen));
-    reactor.add_system_event_trigger(Phase::Before, Event::Shutdown, move || {
-        let (d, r) = Deferred::<()>::new();
-        let (when, s2) = (h.clone(), Arc::clone(&s));
-        h.call_later(secs(0.5), move || {
-            s2.lock().unwrap().push(("timer", when.seconds()));
-        });
-        h.call_later(secs(1.0), move || {
-            r.callback(()).unwrap();
-        });
-        d
-    });
+    reactor
+        .add_system_event_trigger(Phase::Before, Event::Shutdown, move || {
+            let (d, r) = Deferred::<()>::new();
+            let (when, s2) = (h.clone(), Arc::clone(&s));
+            h.call_later(secs(0.5), move || {
+                s2.lock().unwrap().push(("timer", when.seconds()));
+            });
+            h.call_later(secs(1.0), move || {
+                r.callback(()).unwrap();
+            });
+            d
+        })
+        .unwrap();
     let (h, s) = (reactor.handle(), Arc::clone(&seen));
-    reactor.add_system_event_trigger(Phase::Before, Event::Shutdown, move || {
-        // A plain trigger and a failing one do not hold shutdown up.
-        s.lock().unwrap().push(("plain", h.seconds()));
-    });
+    reactor
+        .add_system_event_trigger(Phase::Before, Event::Shutdown, move || {
+            // A plain trigger and a failing one do not hold shutdown up.
+            s.lock().unwrap().push(("plain", h.seconds()));
+        })
+        .unwrap();
     let (h, s) = (reactor.handle(), Arc::clone(&seen));
-    reactor.add_system_event_trigger(Phase::During, Event::Shutdown, move || {
-        s.lock().unwrap().push(("during", h.seconds()));
-    });
-    reactor.call_when_running(stopper(&reactor.handle()));
+    reactor
+        .add_system_event_trigger(Phase::During, Event::Shutdown, move || {
+            s.lock().unwrap().push(("during", h.seconds()));
+        })
+        .unwrap();
+    reactor.call_when_running(stopper(&reactor.handle())).unwrap();
     reactor.run().unwrap();
     let seen = items(&seen);
     let names: Vec<_> = seen.iter().map(|(n, _)| *n).collect();
@@ -416,19 +442,31 @@ fn failing_and_panicking_triggers_are_logged_and_the_rest_run() {
     let logged = LoggedErrors::capture();
     let reactor = reactor();
     let seen = log();
-    reactor.add_system_event_trigger(Phase::Before, Event::Shutdown, || -> Result<(), Failure> {
-        Err(Failure::msg("before failed"))
-    });
-    reactor.add_system_event_trigger(Phase::Before, Event::Shutdown, || {
-        fail::<()>(Failure::msg("deferred failed"))
-    });
-    reactor.add_system_event_trigger(Phase::Before, Event::Shutdown, push(&seen, "before"));
-    reactor.add_system_event_trigger(Phase::During, Event::Shutdown, || -> Result<(), Failure> {
-        panic!("during panicked")
-    });
-    reactor.add_system_event_trigger(Phase::During, Event::Shutdown, push(&seen, "during"));
-    reactor.add_system_event_trigger(Phase::After, Event::Shutdown, push(&seen, "after"));
-    reactor.call_when_running(stopper(&reactor.handle()));
+    reactor
+        .add_system_event_trigger(Phase::Before, Event::Shutdown, || -> Result<(), Failure> {
+            Err(Failure::msg("before failed"))
+        })
+        .unwrap();
+    reactor
+        .add_system_event_trigger(Phase::Before, Event::Shutdown, || {
+            fail::<()>(Failure::msg("deferred failed"))
+        })
+        .unwrap();
+    reactor
+        .add_system_event_trigger(Phase::Before, Event::Shutdown, push(&seen, "before"))
+        .unwrap();
+    reactor
+        .add_system_event_trigger(Phase::During, Event::Shutdown, || -> Result<(), Failure> {
+            panic!("during panicked")
+        })
+        .unwrap();
+    reactor
+        .add_system_event_trigger(Phase::During, Event::Shutdown, push(&seen, "during"))
+        .unwrap();
+    reactor
+        .add_system_event_trigger(Phase::After, Event::Shutdown, push(&seen, "after"))
+        .unwrap();
+    reactor.call_when_running(stopper(&reactor.handle())).unwrap();
     reactor.run().unwrap();
     assert_eq!(items(&seen), ["before", "during", "after"]);
     let messages: Vec<_> = logged
@@ -445,12 +483,18 @@ fn removed_triggers_do_not_run_and_cannot_be_removed_twice() {
     let _limit = crate::common::time_limit();
     let reactor = reactor();
     let seen = log();
-    let gone = reactor.add_system_event_trigger(Phase::After, Event::Startup, push(&seen, "removed"));
-    reactor.add_system_event_trigger(Phase::After, Event::Startup, push(&seen, "kept"));
+    let gone = reactor
+        .add_system_event_trigger(Phase::After, Event::Startup, push(&seen, "removed"))
+        .unwrap();
+    reactor
+        .add_system_event_trigger(Phase::After, Event::Startup, push(&seen, "kept"))
+        .unwrap();
     reactor.remove_system_event_trigger(gone).unwrap();
     assert!(reactor.remove_system_event_trigger(gone).is_err());
-    let ran = reactor.add_system_event_trigger(Phase::After, Event::Startup, || {});
-    reactor.call_when_running(stopper(&reactor.handle()));
+    let ran = reactor
+        .add_system_event_trigger(Phase::After, Event::Startup, || {})
+        .unwrap();
+    reactor.call_when_running(stopper(&reactor.handle())).unwrap();
     reactor.run().unwrap();
     assert_eq!(items(&seen), ["kept"]);
     assert!(
@@ -465,16 +509,18 @@ fn call_when_running_while_running_calls_at_once() {
     let reactor = reactor();
     let seen = log();
     let s = Arc::clone(&seen);
-    reactor.call_when_running(move || {
-        let me = ReactorHandle::current().unwrap();
-        let id = me.call_when_running(push(&s, "inner"));
-        s.lock().unwrap().push(if id.is_none() {
-            "returned none"
-        } else {
-            "returned id"
-        });
-        me.stop()
-    });
+    reactor
+        .call_when_running(move || {
+            let me = ReactorHandle::current().unwrap();
+            let id = me.call_when_running(push(&s, "inner")).unwrap();
+            s.lock().unwrap().push(if id.is_none() {
+                "returned none"
+            } else {
+                "returned id"
+            });
+            me.stop()
+        })
+        .unwrap();
     reactor.run().unwrap();
     assert_eq!(items(&seen), ["inner", "returned none"]);
 }
@@ -515,10 +561,12 @@ fn call_from_thread_after_shutdown_is_refused() {
     let reactor = reactor();
     let refused = log();
     let (h, r) = (reactor.handle(), Arc::clone(&refused));
-    reactor.add_system_event_trigger(Phase::After, Event::Shutdown, move || {
-        r.lock().unwrap().push(h.call_from_thread(|| {}));
-    });
-    reactor.call_when_running(stopper(&reactor.handle()));
+    reactor
+        .add_system_event_trigger(Phase::After, Event::Shutdown, move || {
+            r.lock().unwrap().push(h.call_from_thread(|| {}));
+        })
+        .unwrap();
+    reactor.call_when_running(stopper(&reactor.handle())).unwrap();
     reactor.run().unwrap();
     assert_eq!(items(&refused), [Err(ReactorNotRunning)]);
     assert_eq!(reactor.call_from_thread(|| {}), Err(ReactorNotRunning));
@@ -569,16 +617,22 @@ fn sigterm_and_sigint_stop_the_reactor_gracefully() {
     for (flag, expected) in [("-TERM", ExitSignal::Terminate), ("-INT", ExitSignal::Interrupt)] {
         let reactor = Reactor::builder().build().unwrap();
         let seen = log();
-        reactor.add_system_event_trigger(Phase::Before, Event::Shutdown, push(&seen, "before shutdown"));
-        reactor.add_system_event_trigger(Phase::After, Event::Shutdown, push(&seen, "after shutdown"));
-        reactor.call_when_running(move || {
-            // Handlers are installed in "during startup", before this runs.
-            let status = std::process::Command::new("kill")
-                .args([flag, &std::process::id().to_string()])
-                .status()
-                .unwrap();
-            assert!(status.success());
-        });
+        reactor
+            .add_system_event_trigger(Phase::Before, Event::Shutdown, push(&seen, "before shutdown"))
+            .unwrap();
+        reactor
+            .add_system_event_trigger(Phase::After, Event::Shutdown, push(&seen, "after shutdown"))
+            .unwrap();
+        reactor
+            .call_when_running(move || {
+                // Handlers are installed in "during startup", before this runs.
+                let status = std::process::Command::new("kill")
+                    .args([flag, &std::process::id().to_string()])
+                    .status()
+                    .unwrap();
+                assert!(status.success());
+            })
+            .unwrap();
         reactor.run().unwrap();
         assert_eq!(items(&seen), ["before shutdown", "after shutdown"]);
         assert_eq!(reactor.exit_signal(), Some(expected));
@@ -698,7 +752,7 @@ fn background_blocking_join_waits_for_the_thread() {
         let background = Reactor::builder().without_signal_handlers().spawn().unwrap();
         let handle = background.handle();
         let stopper = handle.clone();
-        handle.call_when_running(move || stopper.stop());
+        handle.call_when_running(move || stopper.stop()).unwrap();
         background.blocking_join().unwrap();
         assert!(!handle.running());
         assert_eq!(handle.call_from_thread(|| {}), Err(ReactorNotRunning));
@@ -811,10 +865,12 @@ fn react_single_stop_callback() {
         let (code, _) = react_on(form, |reactor| {
             let (d, r) = Deferred::<()>::new();
             let h = reactor.handle();
-            reactor.call_when_running(move || {
-                h.stop().unwrap();
-                r.callback(()).unwrap();
-            });
+            reactor
+                .call_when_running(move || {
+                    h.stop().unwrap();
+                    r.callback(()).unwrap();
+                })
+                .unwrap();
             d
         });
         assert_eq!(code, ExitCode::SUCCESS, "{form:?}");
@@ -836,10 +892,12 @@ fn react_single_stop_errback() {
         let (code, _) = react_on(form, |reactor| {
             let (d, r) = Deferred::<()>::new();
             let h = reactor.handle();
-            reactor.call_when_running(move || {
-                h.stop().unwrap();
-                r.errback(Failure::msg("after stop")).unwrap();
-            });
+            reactor
+                .call_when_running(move || {
+                    h.stop().unwrap();
+                    r.errback(Failure::msg("after stop")).unwrap();
+                })
+                .unwrap();
             d
         });
         assert_eq!(code, ExitCode::FAILURE, "{form:?}");
@@ -858,10 +916,12 @@ fn react_default_reactor() {
         assert!(!reactor.running());
         let (d, r) = Deferred::<()>::new();
         let h = reactor.handle();
-        reactor.call_when_running(move || {
-            assert!(h.running());
-            r.callback(())
-        });
+        reactor
+            .call_when_running(move || {
+                assert!(h.running());
+                r.callback(())
+            })
+            .unwrap();
         d
     });
     assert_eq!(code, ExitCode::SUCCESS);
@@ -899,10 +959,12 @@ fn react_synchronous_stop() {
         let (code, _) = react_on(form, |reactor| {
             let (d, r) = Deferred::<()>::new();
             let h = reactor.handle();
-            reactor.add_system_event_trigger(Phase::Before, Event::Startup, move || {
-                h.stop().unwrap();
-                r.callback(()).unwrap();
-            });
+            reactor
+                .add_system_event_trigger(Phase::Before, Event::Startup, move || {
+                    h.stop().unwrap();
+                    r.callback(()).unwrap();
+                })
+                .unwrap();
             d
         });
         assert_eq!(code, ExitCode::SUCCESS, "{form:?}");
@@ -1115,7 +1177,9 @@ fn shutdown_cancels_tracked_tasks_during_shutdown() {
             (Phase::During, "during"),
             (Phase::After, "after"),
         ] {
-            reactor.add_system_event_trigger(phase, Event::Shutdown, push(&events, name));
+            reactor
+                .add_system_event_trigger(phase, Event::Shutdown, push(&events, name))
+                .unwrap();
         }
         let mut tasks = Vec::new();
         for name in ["send task", "local task"] {
@@ -1192,5 +1256,117 @@ fn current_handle_on_the_reactor_thread() {
             .unwrap();
         reactor.run().unwrap();
         assert_eq!(items(&id_seen), [true, true]);
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// After shutdown: scheduling is refused instead of silently accepting work that never runs.
+
+/// `call_later` after shutdown returns a call that is not active (and drops the function);
+/// `try_call_later` says `ReactorNotRunning`; the clock reports it has stopped.
+#[test]
+fn call_later_after_shutdown_is_refused() {
+    bounded("call_later_after_shutdown_is_refused", || {
+        let reactor = reactor();
+        reactor.call_when_running(stopper(&reactor.handle())).unwrap();
+        assert!(!tokio_twisted::time::ReactorTime::stopped(&reactor.handle()));
+        reactor.run().unwrap();
+        let handle = reactor.handle();
+        assert!(tokio_twisted::time::ReactorTime::stopped(&handle));
+        let dropped = log();
+        let guard = DropLog(Arc::clone(&dropped), "function dropped");
+        let call = handle.call_later(Duration::ZERO, move || drop(guard));
+        assert!(!call.active());
+        assert_eq!(items(&dropped), ["function dropped"]);
+        assert!(reactor.pending_calls().is_empty());
+        assert_eq!(
+            handle.try_call_later(Duration::ZERO, || {}).err(),
+            Some(ReactorNotRunning)
+        );
+        // The trait's boxed form, as generic code calls it, refuses too.
+        assert!(
+            !tokio_twisted::time::ReactorTime::call_later_boxed(&handle, Duration::ZERO, Box::new(|| {}))
+                .active()
+        );
+    });
+}
+
+/// `call_when_running` once the reactor was stopped, and triggers for startup or shutdown
+/// once they can no longer fire, fail with `ReactorNotRunning`; custom events still work.
+#[test]
+fn triggers_after_shutdown_are_refused() {
+    bounded("triggers_after_shutdown_are_refused", || {
+        let reactor = reactor();
+        reactor.call_when_running(stopper(&reactor.handle())).unwrap();
+        reactor.run().unwrap();
+        assert_eq!(reactor.call_when_running(|| {}), Err(ReactorNotRunning));
+        for event in [Event::Startup, Event::Shutdown] {
+            for phase in [Phase::Before, Phase::During, Phase::After] {
+                let refused = reactor.add_system_event_trigger(phase, event, || {});
+                assert_eq!(refused, Err(ReactorNotRunning), "{phase:?} {event:?}");
+            }
+        }
+        let custom = log();
+        reactor
+            .add_system_event_trigger(Phase::During, Event::Custom("reload"), push(&custom, "reloaded"))
+            .unwrap();
+        reactor.fire_system_event("reload");
+        assert_eq!(items(&custom), ["reloaded"]);
+    });
+}
+
+/// A reactor whose owner was dropped refuses in the same way.
+#[test]
+fn a_dropped_reactor_refuses_work() {
+    bounded("a_dropped_reactor_refuses_work", || {
+        let reactor = reactor();
+        let handle = reactor.handle();
+        drop(reactor);
+        assert!(!handle.call_later(Duration::ZERO, || {}).active());
+        assert_eq!(handle.call_when_running(|| {}), Err(ReactorNotRunning));
+        assert_eq!(handle.spawn(async {}).err(), Some(ReactorNotRunning));
+    });
+}
+
+/// `defer_later` on a reactor that has shut down fails at once with `ReactorNotRunning`
+/// instead of never firing, so awaiting it does not hang.
+#[test]
+fn defer_later_after_shutdown_fails() {
+    bounded("defer_later_after_shutdown_fails", || {
+        let reactor = reactor();
+        reactor.call_when_running(stopper(&reactor.handle())).unwrap();
+        reactor.run().unwrap();
+        let d = tokio_twisted::task::defer_later(&reactor.handle(), Duration::from_secs(1), || {
+            Ok::<_, Failure>(1)
+        });
+        let failure = tokio_twisted::testing::failure_result_of(d);
+        assert!(failure.check::<ReactorNotRunning>());
+        // Awaited from async code, it completes too.
+        let d = tokio_twisted::task::defer_later(&reactor.handle(), Duration::ZERO, || ());
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        assert!(rt.block_on(d).unwrap_err().check::<ReactorNotRunning>());
+    });
+}
+
+/// `LoopingCall::start` on a reactor that has shut down is refused, and calls nothing.
+#[test]
+fn looping_call_start_after_shutdown_is_refused() {
+    bounded("looping_call_start_after_shutdown_is_refused", || {
+        let reactor = reactor();
+        reactor.call_when_running(stopper(&reactor.handle())).unwrap();
+        reactor.run().unwrap();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&calls);
+        let lc = tokio_twisted::task::LoopingCall::new(reactor.handle(), move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+        });
+        let refused = lc.start(Duration::from_secs(1)).unwrap_err();
+        assert_eq!(
+            refused,
+            tokio_twisted::task::LoopingCallError::ReactorNotRunning(ReactorNotRunning)
+        );
+        assert!(lc.start_later(Duration::from_secs(1)).is_err());
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+        assert!(!lc.running());
     });
 }

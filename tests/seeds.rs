@@ -193,7 +193,9 @@ fn seed_002_reactor_run_stop_call_when_running_not_restartable() {
     let out = log();
     assert_eq!(reactor.stop(), Err(ReactorNotRunning));
     let (h, o) = (reactor.handle(), out.clone());
-    let trigger = reactor.call_when_running(move || say(&o, format!("hello: running = {}", h.running())));
+    let trigger = reactor
+        .call_when_running(move || say(&o, format!("hello: running = {}", h.running())))
+        .unwrap();
     assert!(trigger.is_some(), "deferred until run()");
     let (h, o) = (reactor.handle(), out.clone());
     reactor.call_later(secs(1.0), move || {

@@ -78,17 +78,23 @@ fn the_pool_starts_with_the_reactor_and_is_joined_at_shutdown() {
     assert_eq!(pool.max_threads(), 10);
     let seen = Arc::new(Mutex::new(Vec::new()));
     let (p, s) = (pool.clone(), Arc::clone(&seen));
-    reactor.call_when_running(move || s.lock().unwrap().push((p.started(), p.stopped())));
+    reactor
+        .call_when_running(move || s.lock().unwrap().push((p.started(), p.stopped())))
+        .unwrap();
     let (p, s) = (pool.clone(), Arc::clone(&seen));
-    reactor.add_system_event_trigger(Phase::During, Event::Shutdown, move || {
-        s.lock().unwrap().push((p.started(), p.stopped()));
-    });
+    reactor
+        .add_system_event_trigger(Phase::During, Event::Shutdown, move || {
+            s.lock().unwrap().push((p.started(), p.stopped()));
+        })
+        .unwrap();
     let handle = reactor.handle();
-    reactor.call_when_running(move || {
-        // Something for a thread to do, so there is a thread to join.
-        let h = handle.clone();
-        handle.call_in_thread(move || stop_on_reactor(&h)).unwrap();
-    });
+    reactor
+        .call_when_running(move || {
+            // Something for a thread to do, so there is a thread to join.
+            let h = handle.clone();
+            handle.call_in_thread(move || stop_on_reactor(&h)).unwrap();
+        })
+        .unwrap();
     reactor.run().unwrap();
     assert_eq!(*seen.lock().unwrap(), [(true, false), (true, false)]);
     assert!(pool.stopped());
@@ -104,17 +110,19 @@ fn the_pool_finishes_queued_work_before_shutdown_completes() {
     let done = Arc::new(AtomicUsize::new(0));
     let handle = reactor.handle();
     let d = Arc::clone(&done);
-    reactor.call_when_running(move || {
-        for _ in 0..20 {
-            let d = Arc::clone(&d);
-            handle
-                .call_in_thread(move || {
-                    d.fetch_add(1, Ordering::SeqCst);
-                })
-                .unwrap();
-        }
-        handle.stop()
-    });
+    reactor
+        .call_when_running(move || {
+            for _ in 0..20 {
+                let d = Arc::clone(&d);
+                handle
+                    .call_in_thread(move || {
+                        d.fetch_add(1, Ordering::SeqCst);
+                    })
+                    .unwrap();
+            }
+            handle.stop()
+        })
+        .unwrap();
     reactor.run().unwrap();
     assert_eq!(done.load(Ordering::SeqCst), 20);
 }
@@ -135,20 +143,22 @@ fn suggest_thread_pool_size_bounds_the_threads() {
         Arc::clone(&running),
         Arc::clone(&most),
     );
-    reactor.call_when_running(move || {
-        for _ in 0..5 {
-            let (g, r, m, tx) = (g.clone(), Arc::clone(&r), Arc::clone(&m), started_tx.clone());
-            handle
-                .call_in_thread(move || {
-                    let now = r.fetch_add(1, Ordering::SeqCst) + 1;
-                    m.fetch_max(now, Ordering::SeqCst);
-                    tx.send(()).unwrap();
-                    g.wait();
-                    r.fetch_sub(1, Ordering::SeqCst);
-                })
-                .unwrap();
-        }
-    });
+    reactor
+        .call_when_running(move || {
+            for _ in 0..5 {
+                let (g, r, m, tx) = (g.clone(), Arc::clone(&r), Arc::clone(&m), started_tx.clone());
+                handle
+                    .call_in_thread(move || {
+                        let now = r.fetch_add(1, Ordering::SeqCst) + 1;
+                        m.fetch_max(now, Ordering::SeqCst);
+                        tx.send(()).unwrap();
+                        g.wait();
+                        r.fetch_sub(1, Ordering::SeqCst);
+                    })
+                    .unwrap();
+            }
+        })
+        .unwrap();
     let handle = reactor.handle();
     let watcher = std::thread::spawn(move || {
         started_rx.recv().unwrap();
@@ -248,7 +258,9 @@ fn cancelling_defer_to_thread_fails_at_once_and_swallows_the_late_result() {
 fn defer_to_thread_after_shutdown_fails_with_thread_pool_stopped() {
     let _limit = crate::common::time_limit();
     let reactor = reactor();
-    reactor.call_when_running(|| ReactorHandle::current().unwrap().stop());
+    reactor
+        .call_when_running(|| ReactorHandle::current().unwrap().stop())
+        .unwrap();
     reactor.run().unwrap();
     let d = defer_to_thread(&reactor.handle(), || Ok(1));
     assert!(tokio_twisted::testing::failure_result_of(d).check::<ThreadPoolStopped>());
@@ -353,11 +365,13 @@ fn blocking_call_from_thread_on_the_reactor_thread_is_refused() {
     assert!(err.check::<CalledOnReactorThread>());
     let results = Arc::new(Mutex::new(Vec::new()));
     let (h, r) = (reactor.handle(), Arc::clone(&results));
-    reactor.call_when_running(move || {
-        let err = blocking_call_from_thread(&h, || Ok(1)).unwrap_err();
-        r.lock().unwrap().push(err.check::<CalledOnReactorThread>());
-        h.stop()
-    });
+    reactor
+        .call_when_running(move || {
+            let err = blocking_call_from_thread(&h, || Ok(1)).unwrap_err();
+            r.lock().unwrap().push(err.check::<CalledOnReactorThread>());
+            h.stop()
+        })
+        .unwrap();
     reactor.run().unwrap();
     assert_eq!(*results.lock().unwrap(), [true]);
 }
@@ -400,7 +414,9 @@ fn blocking_call_from_thread_is_released_when_the_reactor_shuts_down() {
 fn blocking_call_from_thread_after_shutdown_is_refused() {
     let _limit = crate::common::time_limit();
     let reactor = reactor();
-    reactor.call_when_running(|| ReactorHandle::current().unwrap().stop());
+    reactor
+        .call_when_running(|| ReactorHandle::current().unwrap().stop())
+        .unwrap();
     reactor.run().unwrap();
     let handle = reactor.handle();
     let err = std::thread::spawn(move || blocking_call_from_thread(&handle, || Ok(1)))

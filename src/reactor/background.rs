@@ -98,7 +98,7 @@ impl BackgroundReactor {
     /// let handle = background.handle();
     /// assert!(!handle.is_reactor_thread());
     /// let stopper = handle.clone();
-    /// handle.call_when_running(move || stopper.stop());
+    /// handle.call_when_running(move || stopper.stop()).unwrap();
     /// background.blocking_join().unwrap();
     /// ```
     pub fn handle(&self) -> ReactorHandle {
@@ -117,7 +117,7 @@ impl BackgroundReactor {
     ///
     /// let background = Reactor::spawn_background().unwrap();
     /// let stopper = background.handle();
-    /// background.handle().call_when_running(move || stopper.stop());
+    /// background.handle().call_when_running(move || stopper.stop()).unwrap();
     /// background.blocking_join().unwrap();
     /// ```
     pub fn stop(&self) -> Result<(), ReactorNotRunning> {
@@ -148,7 +148,7 @@ impl BackgroundReactor {
     ///     let early = tokio::time::timeout(Duration::from_millis(5), background.join()).await;
     ///     assert!(early.is_err());
     ///     let stopper = background.handle();
-    ///     background.handle().call_when_running(move || stopper.stop());
+    ///     background.handle().call_when_running(move || stopper.stop()).unwrap();
     ///     background.join().await.unwrap();
     /// }
     /// ```
@@ -179,7 +179,7 @@ impl BackgroundReactor {
     ///
     /// let background = Reactor::spawn_background().unwrap();
     /// let stopper = background.handle();
-    /// background.handle().call_when_running(move || stopper.stop());
+    /// background.handle().call_when_running(move || stopper.stop()).unwrap();
     /// background.blocking_join().unwrap();
     /// ```
     pub fn blocking_join(mut self) -> Result<(), RunError> {

@@ -45,7 +45,7 @@ pub struct ReactorNotRunning;
 /// use tokio_twisted::reactor::{Reactor, ReactorHandle, RunError};
 ///
 /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
-/// reactor.call_when_running(|| ReactorHandle::current().unwrap().stop());
+/// reactor.call_when_running(|| ReactorHandle::current().unwrap().stop()).unwrap();
 /// reactor.run().unwrap();
 /// assert!(matches!(reactor.run(), Err(RunError::NotRestartable(_))));
 /// ```
@@ -111,7 +111,7 @@ impl std::error::Error for RunError {
 /// use tokio_twisted::reactor::{Event, Phase, Reactor, UnknownTriggerError};
 ///
 /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
-/// let id = reactor.add_system_event_trigger(Phase::Before, Event::Shutdown, || {});
+/// let id = reactor.add_system_event_trigger(Phase::Before, Event::Shutdown, || {}).unwrap();
 /// assert_eq!(reactor.remove_system_event_trigger(id), Ok(()));
 /// assert_eq!(reactor.remove_system_event_trigger(id), Err(UnknownTriggerError));
 /// ```

@@ -53,7 +53,7 @@ impl Reactor {
     /// ```
     /// # use tokio_twisted::reactor::{Reactor, ReactorHandle};
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
-    /// reactor.call_when_running(|| ReactorHandle::current().unwrap().crash());
+    /// reactor.call_when_running(|| ReactorHandle::current().unwrap().crash()).unwrap();
     /// reactor.run().unwrap();
     /// reactor.crash(); // not running: nothing to do
     /// ```
@@ -63,14 +63,18 @@ impl Reactor {
 
     /// [`ReactorHandle::call_when_running`]: Twisted's `callWhenRunning`.
     ///
+    /// # Errors
+    ///
+    /// [`ReactorNotRunning`] once the reactor has been stopped or has shut down.
+    ///
     /// ```
     /// # use tokio_twisted::reactor::{Reactor, ReactorHandle};
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
-    /// reactor.call_when_running(|| ReactorHandle::current().unwrap().stop());
+    /// reactor.call_when_running(|| ReactorHandle::current().unwrap().stop()).unwrap();
     /// reactor.run().unwrap();
     /// ```
     #[doc(alias = "callWhenRunning")]
-    pub fn call_when_running<F, R>(&self, f: F) -> Option<TriggerId>
+    pub fn call_when_running<F, R>(&self, f: F) -> Result<Option<TriggerId>, ReactorNotRunning>
     where
         F: FnOnce() -> R + Send + 'static,
         R: TriggerResult,
@@ -80,14 +84,24 @@ impl Reactor {
 
     /// [`ReactorHandle::add_system_event_trigger`]: Twisted's `addSystemEventTrigger`.
     ///
+    /// # Errors
+    ///
+    /// [`ReactorNotRunning`] for "startup" once the reactor has been stopped, and for
+    /// "shutdown" once it has shut down.
+    ///
     /// ```
     /// # use tokio_twisted::reactor::{Event, Phase, Reactor};
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
-    /// let id = reactor.add_system_event_trigger(Phase::Before, Event::Shutdown, || {});
+    /// let id = reactor.add_system_event_trigger(Phase::Before, Event::Shutdown, || {}).unwrap();
     /// assert_eq!(id.event(), Event::Shutdown);
     /// ```
     #[doc(alias = "addSystemEventTrigger")]
-    pub fn add_system_event_trigger<F, R>(&self, phase: Phase, event: Event, f: F) -> TriggerId
+    pub fn add_system_event_trigger<F, R>(
+        &self,
+        phase: Phase,
+        event: Event,
+        f: F,
+    ) -> Result<TriggerId, ReactorNotRunning>
     where
         F: FnOnce() -> R + Send + 'static,
         R: TriggerResult,
@@ -105,7 +119,7 @@ impl Reactor {
     /// ```
     /// # use tokio_twisted::reactor::{Event, Phase, Reactor};
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
-    /// let id = reactor.add_system_event_trigger(Phase::After, Event::Startup, || {});
+    /// let id = reactor.add_system_event_trigger(Phase::After, Event::Startup, || {}).unwrap();
     /// assert!(reactor.remove_system_event_trigger(id).is_ok());
     /// ```
     #[doc(alias = "removeSystemEventTrigger")]
@@ -118,7 +132,7 @@ impl Reactor {
     /// ```
     /// # use tokio_twisted::reactor::{Event, Phase, Reactor};
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
-    /// reactor.add_system_event_trigger(Phase::During, Event::Custom("reload"), || {});
+    /// reactor.add_system_event_trigger(Phase::During, Event::Custom("reload"), || {}).unwrap();
     /// reactor.fire_system_event("reload");
     /// ```
     #[doc(alias = "fireSystemEvent")]
@@ -214,7 +228,8 @@ impl Reactor {
         self.forward().seconds()
     }
 
-    /// [`ReactorHandle::call_later`]: Twisted's `callLater`.
+    /// [`ReactorHandle::call_later`]: Twisted's `callLater`. Once the reactor has shut
+    /// down, the call is refused: `f` is dropped and the returned call is not active.
     ///
     /// ```
     /// # use std::time::Duration;

@@ -65,7 +65,7 @@ impl ReactorHandle {
     /// use tokio_twisted::reactor::{Reactor, ReactorHandle};
     ///
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
-    /// reactor.call_when_running(|| ReactorHandle::current().unwrap().stop());
+    /// reactor.call_when_running(|| ReactorHandle::current().unwrap().stop()).unwrap();
     /// reactor.run().unwrap();
     /// drop(reactor);
     /// assert!(ReactorHandle::current().is_none());
@@ -87,7 +87,7 @@ impl ReactorHandle {
     ///     let me = ReactorHandle::current().unwrap();
     ///     assert!(me.running());
     ///     me.stop()
-    /// });
+    /// }).unwrap();
     /// reactor.run().unwrap();
     /// assert!(!reactor.running());
     /// ```
@@ -112,7 +112,7 @@ impl ReactorHandle {
     ///     let me = ReactorHandle::current().unwrap();
     ///     assert_eq!(me.stop(), Ok(()));
     ///     assert_eq!(me.stop(), Err(ReactorNotRunning));
-    /// });
+    /// }).unwrap();
     /// reactor.run().unwrap();
     /// ```
     pub fn stop(&self) -> Result<(), ReactorNotRunning> {
@@ -132,12 +132,12 @@ impl ReactorHandle {
     /// let flag = shutdown.clone();
     /// reactor.add_system_event_trigger(Phase::Before, Event::Shutdown, move || {
     ///     flag.store(true, Ordering::SeqCst)
-    /// });
-    /// reactor.call_when_running(|| ReactorHandle::current().unwrap().crash());
+    /// }).unwrap();
+    /// reactor.call_when_running(|| ReactorHandle::current().unwrap().crash()).unwrap();
     /// reactor.run().unwrap();
     /// assert!(!reactor.running());
     /// assert!(!shutdown.load(Ordering::SeqCst)); // no shutdown event
-    /// reactor.call_when_running(|| ReactorHandle::current().unwrap().crash());
+    /// reactor.call_when_running(|| ReactorHandle::current().unwrap().crash()).unwrap();
     /// reactor.run().unwrap(); // restartable
     /// ```
     pub fn crash(&self) {
@@ -147,26 +147,32 @@ impl ReactorHandle {
     /// Runs `f` once the reactor runs: Twisted's `callWhenRunning`.
     ///
     /// If the reactor is running, `f` runs now (on the reactor thread; from another thread
-    /// it is handed over with [`call_from_thread`](Self::call_from_thread)) and `None` is
-    /// returned. Otherwise `f` becomes an *after startup* trigger, run in registration
+    /// it is handed over with [`call_from_thread`](Self::call_from_thread)) and `Ok(None)`
+    /// is returned. Otherwise `f` becomes an *after startup* trigger, run in registration
     /// order, and its id is returned.
+    ///
+    /// # Errors
+    ///
+    /// [`ReactorNotRunning`] once the reactor has been stopped (it cannot run again) or has
+    /// shut down: `f` would never run, and is dropped.
     ///
     /// ```
     /// use std::sync::{Arc, Mutex};
-    /// use tokio_twisted::reactor::{Reactor, ReactorHandle};
+    /// use tokio_twisted::reactor::{Reactor, ReactorHandle, ReactorNotRunning};
     ///
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
     /// let log = Arc::new(Mutex::new(Vec::new()));
     /// for word in ["first", "second"] {
     ///     let log = log.clone();
-    ///     assert!(reactor.call_when_running(move || log.lock().unwrap().push(word)).is_some());
+    ///     assert!(reactor.call_when_running(move || log.lock().unwrap().push(word)).unwrap().is_some());
     /// }
-    /// reactor.call_when_running(|| ReactorHandle::current().unwrap().stop());
+    /// reactor.call_when_running(|| ReactorHandle::current().unwrap().stop()).unwrap();
     /// reactor.run().unwrap();
     /// assert_eq!(*log.lock().unwrap(), ["first", "second"]);
+    /// assert_eq!(reactor.call_when_running(|| {}), Err(ReactorNotRunning));
     /// ```
     #[doc(alias = "callWhenRunning")]
-    pub fn call_when_running<F, R>(&self, f: F) -> Option<TriggerId>
+    pub fn call_when_running<F, R>(&self, f: F) -> Result<Option<TriggerId>, ReactorNotRunning>
     where
         F: FnOnce() -> R + Send + 'static,
         R: TriggerResult,
@@ -182,6 +188,12 @@ impl ReactorHandle {
     /// Triggers run on the thread that fires the event: the reactor thread for startup and
     /// shutdown.
     ///
+    /// # Errors
+    ///
+    /// [`ReactorNotRunning`] for an event that will never fire again: "startup" once the
+    /// reactor has been stopped, "shutdown" once it has shut down. `f` is dropped. Custom
+    /// events are always accepted.
+    ///
     /// ```
     /// use std::time::Duration;
     /// use tokio_twisted::defer::Deferred;
@@ -196,18 +208,23 @@ impl ReactorHandle {
     ///     let (d, r) = Deferred::<()>::new();
     ///     handle.call_later(Duration::from_millis(1), move || { r.callback(()).unwrap(); });
     ///     d
-    /// });
+    /// }).unwrap();
     /// // A failing trigger is logged; shutdown goes on.
     /// reactor.add_system_event_trigger(Phase::During, Event::Shutdown, || {
     ///     Err::<(), _>(Failure::msg("could not flush"))
-    /// });
+    /// }).unwrap();
     /// let logged = LoggedErrors::capture();
-    /// reactor.call_when_running(|| ReactorHandle::current().unwrap().stop());
+    /// reactor.call_when_running(|| ReactorHandle::current().unwrap().stop()).unwrap();
     /// reactor.run().unwrap();
     /// assert_eq!(logged.flush_all()[0].error_message(), "could not flush");
     /// ```
     #[doc(alias = "addSystemEventTrigger")]
-    pub fn add_system_event_trigger<F, R>(&self, phase: Phase, event: Event, f: F) -> TriggerId
+    pub fn add_system_event_trigger<F, R>(
+        &self,
+        phase: Phase,
+        event: Event,
+        f: F,
+    ) -> Result<TriggerId, ReactorNotRunning>
     where
         F: FnOnce() -> R + Send + 'static,
         R: TriggerResult,
@@ -225,7 +242,7 @@ impl ReactorHandle {
     /// use tokio_twisted::reactor::{Event, Phase, Reactor};
     ///
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
-    /// let id = reactor.add_system_event_trigger(Phase::During, Event::Custom("x"), || {});
+    /// let id = reactor.add_system_event_trigger(Phase::During, Event::Custom("x"), || {}).unwrap();
     /// reactor.remove_system_event_trigger(id).unwrap();
     /// assert!(reactor.remove_system_event_trigger(id).is_err());
     /// ```
@@ -250,7 +267,7 @@ impl ReactorHandle {
     ///     let log = log.clone();
     ///     reactor.add_system_event_trigger(phase, Event::Custom("reload"), move || {
     ///         log.lock().unwrap().push(phase)
-    ///     });
+    ///     }).unwrap();
     /// }
     /// reactor.fire_system_event("reload");
     /// assert_eq!(*log.lock().unwrap(), [Phase::Before, Phase::During, Phase::After]);
@@ -396,6 +413,11 @@ impl ReactorHandle {
     /// Schedules `f` to run on the reactor thread `delay` from now: Twisted's `callLater`,
     /// [`ReactorTime::call_later`] without importing the trait.
     ///
+    /// Once the reactor has shut down (or its owner was dropped) nothing would run `f`: the
+    /// call is refused, `f` is dropped and the returned call is not
+    /// [`active`](DelayedCall::active) ([`ReactorTime::stopped`] says so too).
+    /// [`try_call_later`](Self::try_call_later) reports it as an error instead.
+    ///
     /// ```
     /// use std::time::Duration;
     /// use tokio_twisted::reactor::Reactor;
@@ -410,7 +432,37 @@ impl ReactorHandle {
     where
         F: FnOnce() + Send + 'static,
     {
-        self.shared.timers.schedule(delay, Box::new(f))
+        self.shared
+            .call_later(delay, Box::new(f))
+            .unwrap_or_else(|refused| refused)
+    }
+
+    /// As [`call_later`](Self::call_later), with an error instead of an inactive call once
+    /// the reactor has shut down.
+    ///
+    /// # Errors
+    ///
+    /// [`ReactorNotRunning`] once the reactor has shut down (or its
+    /// [`Reactor`](crate::reactor::Reactor) was dropped): `f` would never run, and is dropped.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tokio_twisted::reactor::{Reactor, ReactorHandle, ReactorNotRunning};
+    ///
+    /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+    /// let handle = reactor.handle();
+    /// assert!(handle.try_call_later(Duration::ZERO, || ReactorHandle::current().unwrap().stop().unwrap()).is_ok());
+    /// reactor.run().unwrap();
+    /// assert_eq!(handle.try_call_later(Duration::ZERO, || {}).err(), Some(ReactorNotRunning));
+    /// ```
+    #[doc(alias = "callLater")]
+    pub fn try_call_later<F>(&self, delay: Duration, f: F) -> Result<DelayedCall, ReactorNotRunning>
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        self.shared
+            .call_later(delay, Box::new(f))
+            .map_err(|_| ReactorNotRunning)
     }
 
     /// The calls still scheduled, earliest first: Twisted's `getDelayedCalls`.
@@ -521,7 +573,7 @@ impl ReactorHandle {
     ///         stopper.stop()
     ///     })
     ///     .map(drop)
-    /// });
+    /// }).unwrap();
     /// reactor.run().unwrap();
     /// ```
     pub fn spawn_local<F>(&self, future: F) -> Result<TaskHandle<F::Output>, SpawnLocalError>
@@ -595,7 +647,11 @@ impl ReactorTime for ReactorHandle {
     }
 
     fn call_later_boxed(&self, delay: Duration, f: TimedFn) -> DelayedCall {
-        self.shared.timers.schedule(delay, f)
+        self.shared.call_later(delay, f).unwrap_or_else(|refused| refused)
+    }
+
+    fn stopped(&self) -> bool {
+        self.shared.closed()
     }
 }
 

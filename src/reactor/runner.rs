@@ -122,7 +122,7 @@ impl ReactorBuilder {
     /// use tokio_twisted::reactor::{Reactor, ReactorHandle};
     ///
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
-    /// reactor.call_when_running(|| ReactorHandle::current().unwrap().stop());
+    /// reactor.call_when_running(|| ReactorHandle::current().unwrap().stop()).unwrap();
     /// reactor.run().unwrap();
     /// assert_eq!(reactor.exit_signal(), None); // nothing listened for signals
     /// ```
@@ -202,7 +202,7 @@ impl ReactorBuilder {
     ///
     /// let background = Reactor::builder().without_signal_handlers().spawn().unwrap();
     /// let stopper = background.handle();
-    /// background.handle().call_when_running(move || stopper.stop());
+    /// background.handle().call_when_running(move || stopper.stop()).unwrap();
     /// background.blocking_join().unwrap();
     /// ```
     pub fn spawn(self) -> io::Result<BackgroundReactor> {
@@ -322,7 +322,7 @@ impl Reactor {
     /// use tokio_twisted::reactor::{Reactor, ReactorHandle, RunError};
     ///
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
-    /// reactor.call_when_running(|| ReactorHandle::current().unwrap().stop());
+    /// reactor.call_when_running(|| ReactorHandle::current().unwrap().stop()).unwrap();
     /// assert!(reactor.run().is_ok());
     /// assert!(matches!(reactor.run(), Err(RunError::NotRestartable(_))));
     /// ```
@@ -383,7 +383,9 @@ impl fmt::Debug for Reactor {
 
 impl Drop for Reactor {
     fn drop(&mut self) {
-        // Nothing can run the reactor any more: release blocked threads, stop the pool.
+        // Nothing can run the reactor any more: refuse new tasks, release blocked threads,
+        // stop the pool.
+        self.handle.shared.seat.close();
         self.handle.shared.close_threads_detached();
         // Local tasks go first, while the runtime their resources belong to still exists.
         drop(std::mem::take(&mut self.local));

@@ -366,11 +366,13 @@ mod tests {
                     .expect("spawned");
             }
             let after = Arc::clone(&log);
-            reactor.add_system_event_trigger(Phase::After, Event::Shutdown, move || {
-                after.lock().expect("log").push("after");
-            });
+            reactor
+                .add_system_event_trigger(Phase::After, Event::Shutdown, move || {
+                    after.lock().expect("log").push("after");
+                })
+                .unwrap();
             let stopper = reactor.handle();
-            reactor.call_when_running(move || stopper.stop());
+            reactor.call_when_running(move || stopper.stop()).unwrap();
             reactor.run().expect("ran");
             assert_eq!(*log.lock().expect("log"), ["ok", "after"]);
             assert!(reactor.handle().seconds() >= 2.0);

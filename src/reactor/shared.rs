@@ -23,7 +23,7 @@ use super::errors::{
 use super::pool::ThreadPool;
 use super::seat::Seat;
 use super::triggers::{Event, Events, Phase, TriggerId, TriggerResult, run_logged};
-use crate::time::TimerQueue;
+use crate::time::{DelayedCall, TimedFn, TimerQueue};
 
 /// What [`ReactorHandle::exit_signal`](crate::reactor::ReactorHandle::exit_signal) reports: the signal that stopped the reactor.
 ///
@@ -31,7 +31,7 @@ use crate::time::TimerQueue;
 /// use tokio_twisted::reactor::{ExitSignal, Reactor, ReactorHandle};
 ///
 /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
-/// reactor.call_when_running(|| ReactorHandle::current().unwrap().stop());
+/// reactor.call_when_running(|| ReactorHandle::current().unwrap().stop()).unwrap();
 /// reactor.run().unwrap();
 /// // A shell's exit code for the signal, as a program's main might pick it.
 /// let code = match reactor.exit_signal() {
@@ -233,12 +233,49 @@ impl Shared {
         *lock(&self.exit_signal)
     }
 
-    pub(crate) fn add_trigger<F, R>(&self, phase: Phase, event: Event, f: F) -> TriggerId
+    /// Whether the reactor has shut down (or its owner was dropped): calls from threads are
+    /// refused, and nothing scheduled runs any more.
+    pub(crate) fn closed(&self) -> bool {
+        lock(&self.calls).closed
+    }
+
+    /// Whether "startup" will never fire again: the reactor was stopped (reactors are not
+    /// restartable) or has shut down.
+    fn startup_over(&self) -> bool {
+        self.closed() || lock(&self.life).stopped_before
+    }
+
+    /// Schedules `f` on the reactor's timers, or, once it has shut down, refuses it: `f` is
+    /// dropped and the returned call is not active.
+    pub(crate) fn call_later(&self, delay: Duration, f: TimedFn) -> Result<DelayedCall, DelayedCall> {
+        if self.closed() {
+            let refused = self.timers.schedule(delay, Box::new(|| {}));
+            drop(f);
+            let _ = refused.cancel();
+            return Err(refused);
+        }
+        Ok(self.timers.schedule(delay, f))
+    }
+
+    pub(crate) fn add_trigger<F, R>(
+        &self,
+        phase: Phase,
+        event: Event,
+        f: F,
+    ) -> Result<TriggerId, ReactorNotRunning>
     where
         F: FnOnce() -> R + Send + 'static,
         R: TriggerResult,
     {
-        lock(&self.events).add(phase, event, f)
+        let never_fires = match event {
+            Event::Startup => self.startup_over(),
+            Event::Shutdown => self.closed(),
+            Event::Custom(_) => false,
+        };
+        if never_fires {
+            return Err(ReactorNotRunning);
+        }
+        Ok(lock(&self.events).add(phase, event, f))
     }
 
     pub(crate) fn remove_trigger(&self, id: TriggerId) -> Result<(), UnknownTriggerError> {
@@ -247,11 +284,12 @@ impl Shared {
     }
 
     /// See [`ReactorHandle::call_when_running`](super::ReactorHandle::call_when_running).
-    pub(crate) fn call_when_running<F, R>(&self, f: F) -> Option<TriggerId>
+    pub(crate) fn call_when_running<F, R>(&self, f: F) -> Result<Option<TriggerId>, ReactorNotRunning>
     where
         F: FnOnce() -> R + Send + 'static,
         R: TriggerResult,
     {
+        let closed = self.closed();
         // Holding `life` while registering: startup cannot pass its *after* phase between
         // the check and the registration.
         let life = lock(&self.life);
@@ -259,14 +297,17 @@ impl Shared {
             drop(life);
             if self.is_reactor_thread() {
                 drop(run_logged("while calling a call_when_running function", f));
+                Ok(None)
             } else {
-                let _ = self.call_from_thread(f);
+                self.call_from_thread(f).map(|()| None)
             }
-            None
+        } else if closed || life.stopped_before {
+            drop(life);
+            Err(ReactorNotRunning)
         } else {
             let id = lock(&self.events).add(Phase::After, Event::Startup, f);
             drop(life);
-            Some(id)
+            Ok(Some(id))
         }
     }
 

@@ -26,9 +26,9 @@ use super::errors::UnknownTriggerError;
 /// let log = Arc::new(Mutex::new(Vec::new()));
 /// for (phase, what) in [(Phase::After, "closed"), (Phase::Before, "flushing")] {
 ///     let log = log.clone();
-///     reactor.add_system_event_trigger(phase, Event::Shutdown, move || log.lock().unwrap().push(what));
+///     reactor.add_system_event_trigger(phase, Event::Shutdown, move || log.lock().unwrap().push(what)).unwrap();
 /// }
-/// reactor.call_when_running(|| ReactorHandle::current().unwrap().stop());
+/// reactor.call_when_running(|| ReactorHandle::current().unwrap().stop()).unwrap();
 /// reactor.run().unwrap();
 /// assert_eq!(*log.lock().unwrap(), ["flushing", "closed"]);
 /// ```
@@ -79,7 +79,7 @@ pub enum Event {
 /// use tokio_twisted::reactor::{Event, Phase, Reactor};
 ///
 /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
-/// let id = reactor.add_system_event_trigger(Phase::After, Event::Startup, || {});
+/// let id = reactor.add_system_event_trigger(Phase::After, Event::Startup, || {}).unwrap();
 /// assert_eq!(id.event(), Event::Startup);
 /// assert_eq!(id.phase(), Phase::After);
 /// ```
@@ -96,7 +96,7 @@ impl TriggerId {
     /// ```
     /// # use tokio_twisted::reactor::{Event, Phase, Reactor};
     /// # let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
-    /// let id = reactor.add_system_event_trigger(Phase::Before, Event::Custom("reload"), || {});
+    /// let id = reactor.add_system_event_trigger(Phase::Before, Event::Custom("reload"), || {}).unwrap();
     /// assert_eq!(id.event(), Event::Custom("reload"));
     /// ```
     pub fn event(&self) -> Event {
@@ -108,7 +108,7 @@ impl TriggerId {
     /// ```
     /// # use tokio_twisted::reactor::{Event, Phase, Reactor};
     /// # let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
-    /// let id = reactor.add_system_event_trigger(Phase::During, Event::Shutdown, || {});
+    /// let id = reactor.add_system_event_trigger(Phase::During, Event::Shutdown, || {}).unwrap();
     /// assert_eq!(id.phase(), Phase::During);
     /// ```
     pub fn phase(&self) -> Phase {

@@ -6,7 +6,9 @@ use crate::lock::lock;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::defer::{Deferred, IntoOutcome};
+use crate::defer::{Deferred, IntoOutcome, fail};
+use crate::failure::Failure;
+use crate::reactor::ReactorNotRunning;
 use crate::time::{DelayedCall, ReactorTime};
 
 /// Calls `f` after `delay` on `clock` and fires the returned Deferred with what it
@@ -21,6 +23,9 @@ use crate::time::{DelayedCall, ReactorTime};
 /// the Deferred fails with [`CancelledError`](crate::defer::CancelledError), and no call is
 /// left pending on the clock. Once `f` has run, cancelling reaches the Deferred `f`
 /// returned, if it is still waiting on one.
+///
+/// On a reactor that has shut down, nothing would ever run `f`: the Deferred fails at once
+/// with [`ReactorNotRunning`] (and `f` is dropped).
 ///
 /// The clock is borrowed: `defer_later` schedules once and keeps nothing. It may be a
 /// [`Clock`](crate::task::Clock), the reactor, or any `dyn ReactorTime`.
@@ -59,6 +64,9 @@ where
     F: FnOnce() -> R + Send + 'static,
     C: ReactorTime + ?Sized,
 {
+    if clock.stopped() {
+        return fail(Failure::new(ReactorNotRunning));
+    }
     // The canceller needs the timer, which exists only after the resolver it fires has
     // been handed to the clock: share a slot between them.
     let timer: Arc<Mutex<Option<DelayedCall>>> = Arc::new(Mutex::new(None));

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::defer::{Deferred, IntoOutcome, Resolver, fail, maybe_deferred};
 use crate::failure::Failure;
+use crate::reactor::ReactorNotRunning;
 use crate::time::{DelayedCall, ReactorTime};
 
 /// Why a [`LoopingCall`] refused to start, stop or reset (Twisted asserts or raises
@@ -39,6 +40,10 @@ pub enum LoopingCallError {
     /// An interval longer than [`LoopingCall::MAX_INTERVAL`].
     #[error("looping call interval {0:?} is out of range")]
     InvalidInterval(Duration),
+    /// `start` on a clock that has stopped for good (a reactor that has shut down): no call
+    /// would ever run.
+    #[error(transparent)]
+    ReactorNotRunning(#[from] ReactorNotRunning),
 }
 
 /// Calls a function repeatedly, every `interval` on a clock: Twisted's `task.LoopingCall`.
@@ -288,7 +293,9 @@ impl LoopingCall {
     /// # Errors
     ///
     /// [`LoopingCallError::AlreadyRunning`], [`LoopingCallError::Stopping`] (stopped, but
-    /// the last call has not finished yet), or [`LoopingCallError::InvalidInterval`].
+    /// the last call has not finished yet), [`LoopingCallError::InvalidInterval`], or
+    /// [`LoopingCallError::ReactorNotRunning`] on a reactor that has shut down (nothing is
+    /// called).
     ///
     /// ```
     /// use std::time::Duration;
@@ -336,6 +343,9 @@ impl LoopingCall {
     fn start_with(&self, interval: Duration, now: bool) -> Result<Deferred<LoopingCall>, LoopingCallError> {
         if interval > Self::MAX_INTERVAL {
             return Err(LoopingCallError::InvalidInterval(interval));
+        }
+        if self.inner.clock.stopped() {
+            return Err(LoopingCallError::ReactorNotRunning(ReactorNotRunning));
         }
         let mut st = lock(&self.inner.state);
         if st.running {

@@ -118,7 +118,8 @@ where
     let stopping = Arc::new(AtomicBool::new(false));
     {
         let stopping = Arc::clone(&stopping);
-        reactor.add_system_event_trigger(Phase::Before, Event::Shutdown, move || {
+        // Refused only by a reactor that has shut down already, which `run()` below reports.
+        let _ = reactor.add_system_event_trigger(Phase::Before, Event::Shutdown, move || {
             stopping.store(true, Ordering::SeqCst);
         });
     }
@@ -142,7 +143,8 @@ where
             record(result);
         } else {
             let stopper = handle.clone();
-            handle.call_when_running(move || {
+            // Refused only once the reactor has shut down, and then "stopping" was set first.
+            let _ = handle.call_when_running(move || {
                 // Someone else may have stopped it since: that is fine.
                 let _ = stopper.stop();
                 record(result);

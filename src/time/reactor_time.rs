@@ -146,6 +146,23 @@ pub trait ReactorTime: sealed::Sealed + Send + Sync + 'static {
     {
         self.call_later_boxed(delay, Box::new(f))
     }
+
+    /// Whether the clock has stopped for good, so that nothing scheduled on it will ever run:
+    /// a reactor that has shut down. A stopped clock refuses calls: `call_later` drops the
+    /// function and returns a [`DelayedCall`] that is not [`active`](DelayedCall::active).
+    /// Code that schedules (`defer_later`, `LoopingCall`) checks this to report an error
+    /// instead of waiting forever. Clocks that never stop (a `Clock`) always say `false`.
+    ///
+    /// ```
+    /// use tokio_twisted::{task::Clock, time::ReactorTime};
+    /// fn usable(time: &dyn ReactorTime) -> bool {
+    ///     !time.stopped()
+    /// }
+    /// assert!(usable(&Clock::new()));
+    /// ```
+    fn stopped(&self) -> bool {
+        false
+    }
 }
 
 impl<T: ReactorTime + ?Sized> sealed::Sealed for Arc<T> {}
@@ -157,6 +174,9 @@ impl<T: ReactorTime + ?Sized> ReactorTime for Arc<T> {
     fn call_later_boxed(&self, delay: Duration, f: TimedFn) -> DelayedCall {
         (**self).call_later_boxed(delay, f)
     }
+    fn stopped(&self) -> bool {
+        (**self).stopped()
+    }
 }
 
 impl<T: ReactorTime + ?Sized> sealed::Sealed for &'static T {}
@@ -167,5 +187,8 @@ impl<T: ReactorTime + ?Sized> ReactorTime for &'static T {
     }
     fn call_later_boxed(&self, delay: Duration, f: TimedFn) -> DelayedCall {
         (**self).call_later_boxed(delay, f)
+    }
+    fn stopped(&self) -> bool {
+        (**self).stopped()
     }
 }

@@ -74,7 +74,8 @@ fn test_exit_signal_defaults_to_none() {
     let _limit = crate::common::time_limit();
     let r = Reactor::builder().without_signal_handlers().build().unwrap();
     assert_eq!(r.exit_signal(), None);
-    r.call_when_running(|| ReactorHandle::current().unwrap().stop());
+    r.call_when_running(|| ReactorHandle::current().unwrap().stop())
+        .unwrap();
     r.run().unwrap();
     assert_eq!(r.exit_signal(), None);
 }
@@ -85,7 +86,8 @@ fn test_exit_signal_defaults_to_none() {
 fn assert_stopped_by(test: &str, signal: &'static str, expected: ExitSignal) {
     crate::test_core::in_own_process(test, || {
         let r = Reactor::builder().build().unwrap();
-        r.call_when_running(move || crate::test_core::kill_self(signal));
+        r.call_when_running(move || crate::test_core::kill_self(signal))
+            .unwrap();
         r.run().unwrap();
         assert_eq!(r.exit_signal(), Some(expected));
     });

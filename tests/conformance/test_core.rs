@@ -68,7 +68,7 @@ fn test_stop_when_not_started() {
 fn test_stop_when_already_stopped() {
     let _limit = crate::common::time_limit();
     let r = reactor();
-    r.call_when_running(stopper(&r.handle()));
+    r.call_when_running(stopper(&r.handle())).unwrap();
     r.run().unwrap();
     assert_eq!(r.stop(), Err(ReactorNotRunning));
 }
@@ -80,9 +80,9 @@ fn test_call_when_running_order() {
     let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
-    r.call_when_running(push(&log, "first"));
-    r.call_when_running(push(&log, "second"));
-    r.call_when_running(stopper(&r.handle()));
+    r.call_when_running(push(&log, "first")).unwrap();
+    r.call_when_running(push(&log, "second")).unwrap();
+    r.call_when_running(stopper(&r.handle())).unwrap();
     r.run().unwrap();
     assert_eq!(items(&log), ["first", "second"]);
 }
@@ -102,9 +102,10 @@ fn test_running_for_startup_events() {
         let (l, h) = (Arc::clone(&log), r.handle());
         r.add_system_event_trigger(phase, Event::Startup, move || {
             l.lock().unwrap().push((name, h.running()));
-        });
+        })
+        .unwrap();
     }
-    r.call_when_running(stopper(&r.handle()));
+    r.call_when_running(stopper(&r.handle())).unwrap();
     assert!(items(&log).is_empty());
     r.run().unwrap();
     assert_eq!(
@@ -124,9 +125,12 @@ fn test_signal_handlers_installed_during_startup() {
     in_own_process("test_core::test_signal_handlers_installed_during_startup", || {
         let r = Reactor::builder().build().unwrap();
         let log = log();
-        r.add_system_event_trigger(Phase::Before, Event::Startup, push(&log, "before startup"));
-        r.add_system_event_trigger(Phase::After, Event::Startup, || kill_self("-TERM"));
-        r.add_system_event_trigger(Phase::Before, Event::Shutdown, push(&log, "before shutdown"));
+        r.add_system_event_trigger(Phase::Before, Event::Startup, push(&log, "before startup"))
+            .unwrap();
+        r.add_system_event_trigger(Phase::After, Event::Startup, || kill_self("-TERM"))
+            .unwrap();
+        r.add_system_event_trigger(Phase::Before, Event::Shutdown, push(&log, "before shutdown"))
+            .unwrap();
         r.run().unwrap();
         assert_eq!(items(&log), ["before startup", "before shutdown"]);
         assert_eq!(r.exit_signal(), Some(ExitSignal::Terminate));
@@ -140,10 +144,13 @@ fn test_stop_shut_down_events() {
     let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
-    r.add_system_event_trigger(Phase::Before, Event::Shutdown, push(&log, "before"));
-    r.add_system_event_trigger(Phase::During, Event::Shutdown, push(&log, "during"));
-    r.add_system_event_trigger(Phase::After, Event::Shutdown, push(&log, "after"));
-    r.call_when_running(stopper(&r.handle()));
+    r.add_system_event_trigger(Phase::Before, Event::Shutdown, push(&log, "before"))
+        .unwrap();
+    r.add_system_event_trigger(Phase::During, Event::Shutdown, push(&log, "during"))
+        .unwrap();
+    r.add_system_event_trigger(Phase::After, Event::Shutdown, push(&log, "after"))
+        .unwrap();
+    r.call_when_running(stopper(&r.handle())).unwrap();
     r.run().unwrap();
     assert_eq!(items(&log), ["before", "during", "after"]);
 }
@@ -155,12 +162,14 @@ fn test_shutdown_fires_triggers_asynchronously() {
     let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
-    r.add_system_event_trigger(Phase::Before, Event::Shutdown, push(&log, "before shutdown"));
+    r.add_system_event_trigger(Phase::Before, Event::Shutdown, push(&log, "before shutdown"))
+        .unwrap();
     let (h, l) = (r.handle(), Arc::clone(&log));
     r.call_when_running(move || {
         h.stop().unwrap();
         l.lock().unwrap().push("stopped");
-    });
+    })
+    .unwrap();
     r.run().unwrap();
     assert_eq!(items(&log), ["stopped", "before shutdown"]);
 }
@@ -192,7 +201,7 @@ fn test_shutdown_disconnects_cleanly() {
                 std::future::pending::<()>().await;
             }));
         }
-        reactor.call_when_running(stopper(&reactor.handle()));
+        reactor.call_when_running(stopper(&reactor.handle())).unwrap();
         reactor.run().unwrap();
         assert_eq!(logged.flush::<PanicError>().len(), 1);
         assert_eq!(items(&lost), ["lost"]);
@@ -229,8 +238,9 @@ fn test_multiple_run() {
     r.call_when_running(move || {
         assert!(matches!(owner().run(), Err(RunError::AlreadyRunning(_))));
         l.lock().unwrap().push("tested");
-    });
-    r.call_when_running(stopper(&r.handle()));
+    })
+    .unwrap();
+    r.call_when_running(stopper(&r.handle())).unwrap();
     r.run().unwrap();
     assert_eq!(items(&log), ["tested"]);
 }
@@ -254,7 +264,8 @@ fn test_run_with_asynchronous_before_startup_trigger() {
         });
         h.call_later(Duration::ZERO, move || resolver.callback(()).unwrap());
         d
-    });
+    })
+    .unwrap();
     r.run().unwrap();
     assert_eq!(items(&log), ["trigger", "callback"]);
 }
@@ -266,12 +277,14 @@ fn test_crash() {
     let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
-    r.add_system_event_trigger(Phase::Before, Event::Shutdown, push(&log, "before shutdown"));
+    r.add_system_event_trigger(Phase::Before, Event::Shutdown, push(&log, "before shutdown"))
+        .unwrap();
     let h = r.handle();
     r.call_when_running(move || {
         let crasher = h.clone();
         h.call_later(Duration::ZERO, move || crasher.crash());
-    });
+    })
+    .unwrap();
     r.run().unwrap();
     assert!(!r.running());
     assert!(items(&log).is_empty(), "shutdown triggers ran");
@@ -288,13 +301,15 @@ fn test_run_after_crash() {
     r.call_when_running(move || {
         l.lock().unwrap().push(("crash", false));
         h.crash();
-    });
+    })
+    .unwrap();
     r.run().unwrap();
     let (h, l) = (r.handle(), Arc::clone(&log));
     r.call_when_running(move || {
         l.lock().unwrap().push(("stop", h.running()));
         h.stop()
-    });
+    })
+    .unwrap();
     r.run().unwrap();
     assert_eq!(items(&log), [("crash", false), ("stop", true)]);
 }
@@ -306,12 +321,13 @@ fn test_run_after_stop() {
     let _limit = crate::common::time_limit();
     let r = leaked_owner();
     let log = log();
-    r.call_when_running(stopper(&r.handle()));
+    r.call_when_running(stopper(&r.handle())).unwrap();
     let l = Arc::clone(&log);
     r.add_system_event_trigger(Phase::After, Event::Shutdown, move || {
         assert!(matches!(owner().run(), Err(RunError::NotRestartable(_))));
         l.lock().unwrap().push("tested");
-    });
+    })
+    .unwrap();
     r.run().unwrap();
     assert_eq!(items(&log), ["tested"]);
 }

@@ -73,8 +73,10 @@ fn test_add_before_trigger() {
     let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
-    r.add_system_event_trigger(Phase::During, TEST, push(&log, "during"));
-    r.add_system_event_trigger(Phase::Before, TEST, push(&log, "before"));
+    r.add_system_event_trigger(Phase::During, TEST, push(&log, "during"))
+        .unwrap();
+    r.add_system_event_trigger(Phase::Before, TEST, push(&log, "before"))
+        .unwrap();
     r.fire_system_event("test");
     assert_eq!(events(&log), ["before", "during"]);
 }
@@ -86,9 +88,12 @@ fn test_add_during_trigger() {
     let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
-    r.add_system_event_trigger(Phase::After, TEST, push(&log, "after"));
-    r.add_system_event_trigger(Phase::During, TEST, push(&log, "during"));
-    r.add_system_event_trigger(Phase::Before, TEST, push(&log, "before"));
+    r.add_system_event_trigger(Phase::After, TEST, push(&log, "after"))
+        .unwrap();
+    r.add_system_event_trigger(Phase::During, TEST, push(&log, "during"))
+        .unwrap();
+    r.add_system_event_trigger(Phase::Before, TEST, push(&log, "before"))
+        .unwrap();
     r.fire_system_event("test");
     assert_eq!(events(&log), ["before", "during", "after"]);
 }
@@ -100,8 +105,10 @@ fn test_add_after_trigger() {
     let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
-    r.add_system_event_trigger(Phase::After, TEST, push(&log, "after"));
-    r.add_system_event_trigger(Phase::During, TEST, push(&log, "during"));
+    r.add_system_event_trigger(Phase::After, TEST, push(&log, "after"))
+        .unwrap();
+    r.add_system_event_trigger(Phase::During, TEST, push(&log, "during"))
+        .unwrap();
     r.fire_system_event("test");
     assert_eq!(events(&log), ["during", "after"]);
 }
@@ -113,7 +120,9 @@ fn test_remove_trigger() {
     let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
-    let id = r.add_system_event_trigger(Phase::Before, TEST, push(&log, "removed"));
+    let id = r
+        .add_system_event_trigger(Phase::Before, TEST, push(&log, "removed"))
+        .unwrap();
     r.remove_system_event_trigger(id).unwrap();
     r.fire_system_event("test");
     assert!(events(&log).is_empty());
@@ -125,7 +134,7 @@ fn test_remove_trigger() {
 fn test_remove_nonexistent_trigger() {
     let _limit = crate::common::time_limit();
     let (a, b) = (reactor(), reactor());
-    let foreign = b.add_system_event_trigger(Phase::Before, TEST, || {});
+    let foreign = b.add_system_event_trigger(Phase::Before, TEST, || {}).unwrap();
     assert_eq!(a.remove_system_event_trigger(foreign), Err(UnknownTriggerError));
 }
 
@@ -135,7 +144,7 @@ fn test_remove_nonexistent_trigger() {
 fn test_remove_removed_trigger() {
     let _limit = crate::common::time_limit();
     let r = reactor();
-    let id = r.add_system_event_trigger(Phase::Before, TEST, || {});
+    let id = r.add_system_event_trigger(Phase::Before, TEST, || {}).unwrap();
     r.remove_system_event_trigger(id).unwrap();
     assert_eq!(r.remove_system_event_trigger(id), Err(UnknownTriggerError));
 }
@@ -147,12 +156,18 @@ fn test_fire_event() {
     let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
-    r.add_system_event_trigger(Phase::After, TEST, push(&log, "first after"));
-    r.add_system_event_trigger(Phase::During, TEST, push(&log, "first during"));
-    r.add_system_event_trigger(Phase::Before, TEST, push(&log, "first before"));
-    r.add_system_event_trigger(Phase::Before, TEST, push(&log, "second before"));
-    r.add_system_event_trigger(Phase::During, TEST, push(&log, "second during"));
-    r.add_system_event_trigger(Phase::After, TEST, push(&log, "second after"));
+    r.add_system_event_trigger(Phase::After, TEST, push(&log, "first after"))
+        .unwrap();
+    r.add_system_event_trigger(Phase::During, TEST, push(&log, "first during"))
+        .unwrap();
+    r.add_system_event_trigger(Phase::Before, TEST, push(&log, "first before"))
+        .unwrap();
+    r.add_system_event_trigger(Phase::Before, TEST, push(&log, "second before"))
+        .unwrap();
+    r.add_system_event_trigger(Phase::During, TEST, push(&log, "second during"))
+        .unwrap();
+    r.add_system_event_trigger(Phase::After, TEST, push(&log, "second after"))
+        .unwrap();
     assert!(events(&log).is_empty());
     r.fire_system_event("test");
     assert_eq!(
@@ -176,9 +191,12 @@ fn test_asynchronous_before() {
     let r = reactor();
     let log = log();
     let (d, resolver) = Deferred::<()>::new();
-    r.add_system_event_trigger(Phase::Before, TEST, move || d);
-    r.add_system_event_trigger(Phase::During, TEST, push(&log, "during"));
-    r.add_system_event_trigger(Phase::After, TEST, push(&log, "after"));
+    r.add_system_event_trigger(Phase::Before, TEST, move || d)
+        .unwrap();
+    r.add_system_event_trigger(Phase::During, TEST, push(&log, "during"))
+        .unwrap();
+    r.add_system_event_trigger(Phase::After, TEST, push(&log, "after"))
+        .unwrap();
     r.fire_system_event("test");
     assert!(events(&log).is_empty());
     resolver.callback(()).unwrap();
@@ -193,9 +211,12 @@ fn test_before_trigger_exception() {
     let logged = LoggedErrors::capture();
     let r = reactor();
     let log = log();
-    r.add_system_event_trigger(Phase::Before, TEST, || Err::<(), _>(Failure::msg("dummy")));
-    r.add_system_event_trigger(Phase::Before, TEST, push(&log, "before"));
-    r.add_system_event_trigger(Phase::During, TEST, push(&log, "during"));
+    r.add_system_event_trigger(Phase::Before, TEST, || Err::<(), _>(Failure::msg("dummy")))
+        .unwrap();
+    r.add_system_event_trigger(Phase::Before, TEST, push(&log, "before"))
+        .unwrap();
+    r.add_system_event_trigger(Phase::During, TEST, push(&log, "during"))
+        .unwrap();
     r.fire_system_event("test");
     assert_eq!(events(&log), ["before", "during"]);
     assert_eq!(logged.flush::<MessageError>().len(), 1);
@@ -209,9 +230,12 @@ fn test_during_trigger_exception() {
     let logged = LoggedErrors::capture();
     let r = reactor();
     let log = log();
-    r.add_system_event_trigger(Phase::During, TEST, || Err::<(), _>(Failure::msg("dummy")));
-    r.add_system_event_trigger(Phase::During, TEST, push(&log, "during"));
-    r.add_system_event_trigger(Phase::After, TEST, push(&log, "after"));
+    r.add_system_event_trigger(Phase::During, TEST, || Err::<(), _>(Failure::msg("dummy")))
+        .unwrap();
+    r.add_system_event_trigger(Phase::During, TEST, push(&log, "during"))
+        .unwrap();
+    r.add_system_event_trigger(Phase::After, TEST, push(&log, "after"))
+        .unwrap();
     r.fire_system_event("test");
     assert_eq!(events(&log), ["during", "after"]);
     assert_eq!(logged.flush::<MessageError>().len(), 1);
@@ -226,12 +250,16 @@ fn test_synchronous_remove_already_executed_before() {
     let r = reactor();
     let log = log();
     let slot = Slot::default();
-    let first = r.add_system_event_trigger(Phase::Before, TEST, push(&log, "first before"));
+    let first = r
+        .add_system_event_trigger(Phase::Before, TEST, push(&log, "first before"))
+        .unwrap();
     *slot.lock().unwrap() = Some(first);
     let outcome = Arc::new(Mutex::new(None));
     let (remove, o) = (remover(&r.handle(), &slot), Arc::clone(&outcome));
-    r.add_system_event_trigger(Phase::Before, TEST, move || *o.lock().unwrap() = Some(remove()));
-    r.add_system_event_trigger(Phase::Before, TEST, push(&log, "second before"));
+    r.add_system_event_trigger(Phase::Before, TEST, move || *o.lock().unwrap() = Some(remove()))
+        .unwrap();
+    r.add_system_event_trigger(Phase::Before, TEST, push(&log, "second before"))
+        .unwrap();
     r.fire_system_event("test");
     assert_eq!(events(&log), ["first before", "second before"]);
     assert_eq!(*outcome.lock().unwrap(), Some(Err(UnknownTriggerError)));
@@ -245,9 +273,14 @@ fn test_synchronous_remove_pending_before() {
     let r = reactor();
     let log = log();
     let slot = Slot::default();
-    r.add_system_event_trigger(Phase::Before, TEST, remover(&r.handle(), &slot));
-    *slot.lock().unwrap() = Some(r.add_system_event_trigger(Phase::Before, TEST, push(&log, "first before")));
-    r.add_system_event_trigger(Phase::Before, TEST, push(&log, "second before"));
+    r.add_system_event_trigger(Phase::Before, TEST, remover(&r.handle(), &slot))
+        .unwrap();
+    *slot.lock().unwrap() = Some(
+        r.add_system_event_trigger(Phase::Before, TEST, push(&log, "first before"))
+            .unwrap(),
+    );
+    r.add_system_event_trigger(Phase::Before, TEST, push(&log, "second before"))
+        .unwrap();
     r.fire_system_event("test");
     assert_eq!(events(&log), ["second before"]);
 }
@@ -260,9 +293,14 @@ fn test_synchronous_before_removes_during() {
     let r = reactor();
     let log = log();
     let slot = Slot::default();
-    r.add_system_event_trigger(Phase::Before, TEST, remover(&r.handle(), &slot));
-    *slot.lock().unwrap() = Some(r.add_system_event_trigger(Phase::During, TEST, push(&log, "during")));
-    r.add_system_event_trigger(Phase::After, TEST, push(&log, "after"));
+    r.add_system_event_trigger(Phase::Before, TEST, remover(&r.handle(), &slot))
+        .unwrap();
+    *slot.lock().unwrap() = Some(
+        r.add_system_event_trigger(Phase::During, TEST, push(&log, "during"))
+            .unwrap(),
+    );
+    r.add_system_event_trigger(Phase::After, TEST, push(&log, "after"))
+        .unwrap();
     r.fire_system_event("test");
     assert_eq!(events(&log), ["after"]);
 }
@@ -275,9 +313,13 @@ fn test_asynchronous_before_removes_during() {
     let r = reactor();
     let log = log();
     let (d, resolver) = Deferred::<()>::new();
-    r.add_system_event_trigger(Phase::Before, TEST, move || d);
-    let during = r.add_system_event_trigger(Phase::During, TEST, push(&log, "during"));
-    r.add_system_event_trigger(Phase::After, TEST, push(&log, "after"));
+    r.add_system_event_trigger(Phase::Before, TEST, move || d)
+        .unwrap();
+    let during = r
+        .add_system_event_trigger(Phase::During, TEST, push(&log, "during"))
+        .unwrap();
+    r.add_system_event_trigger(Phase::After, TEST, push(&log, "after"))
+        .unwrap();
     r.fire_system_event("test");
     r.remove_system_event_trigger(during).unwrap();
     resolver.callback(()).unwrap();
@@ -293,11 +335,16 @@ fn test_synchronous_before_removes_conspicuously_similar_during() {
     let r = reactor();
     let log = log();
     let slot = Slot::default();
-    r.add_system_event_trigger(Phase::Before, TEST, push(&log, "trigger"));
+    r.add_system_event_trigger(Phase::Before, TEST, push(&log, "trigger"))
+        .unwrap();
     let outcome = Arc::new(Mutex::new(None));
     let (remove, o) = (remover(&r.handle(), &slot), Arc::clone(&outcome));
-    r.add_system_event_trigger(Phase::Before, TEST, move || *o.lock().unwrap() = Some(remove()));
-    *slot.lock().unwrap() = Some(r.add_system_event_trigger(Phase::During, TEST, push(&log, "trigger")));
+    r.add_system_event_trigger(Phase::Before, TEST, move || *o.lock().unwrap() = Some(remove()))
+        .unwrap();
+    *slot.lock().unwrap() = Some(
+        r.add_system_event_trigger(Phase::During, TEST, push(&log, "trigger"))
+            .unwrap(),
+    );
     r.fire_system_event("test");
     assert_eq!(events(&log), ["trigger"]);
     assert_eq!(*outcome.lock().unwrap(), Some(Ok(())));
@@ -311,9 +358,14 @@ fn test_synchronous_remove_pending_during() {
     let r = reactor();
     let log = log();
     let slot = Slot::default();
-    r.add_system_event_trigger(Phase::During, TEST, remover(&r.handle(), &slot));
-    *slot.lock().unwrap() = Some(r.add_system_event_trigger(Phase::During, TEST, push(&log, "first during")));
-    r.add_system_event_trigger(Phase::During, TEST, push(&log, "second during"));
+    r.add_system_event_trigger(Phase::During, TEST, remover(&r.handle(), &slot))
+        .unwrap();
+    *slot.lock().unwrap() = Some(
+        r.add_system_event_trigger(Phase::During, TEST, push(&log, "first during"))
+            .unwrap(),
+    );
+    r.add_system_event_trigger(Phase::During, TEST, push(&log, "second during"))
+        .unwrap();
     r.fire_system_event("test");
     assert_eq!(events(&log), ["second during"]);
 }
@@ -325,9 +377,12 @@ fn test_triggers_run_once() {
     let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
-    r.add_system_event_trigger(Phase::Before, TEST, push(&log, "before"));
-    r.add_system_event_trigger(Phase::During, TEST, push(&log, "during"));
-    r.add_system_event_trigger(Phase::After, TEST, push(&log, "after"));
+    r.add_system_event_trigger(Phase::Before, TEST, push(&log, "before"))
+        .unwrap();
+    r.add_system_event_trigger(Phase::During, TEST, push(&log, "during"))
+        .unwrap();
+    r.add_system_event_trigger(Phase::After, TEST, push(&log, "after"))
+        .unwrap();
     r.fire_system_event("test");
     r.fire_system_event("test");
     assert_eq!(events(&log), ["before", "during", "after"]);
@@ -339,7 +394,8 @@ fn test_triggers_run_once() {
 fn add_system_event_trigger_test(phase: Phase) {
     let r = reactor();
     let log = log();
-    r.add_system_event_trigger(phase, TEST, push(&log, "fired"));
+    r.add_system_event_trigger(phase, TEST, push(&log, "fired"))
+        .unwrap();
     assert!(events(&log).is_empty());
     r.fire_system_event("test");
     assert_eq!(events(&log), ["fired"]);
@@ -376,8 +432,10 @@ fn test_before_preceeds_during() {
     let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
-    r.add_system_event_trigger(Phase::Before, TEST, push(&log, "before"));
-    r.add_system_event_trigger(Phase::During, TEST, push(&log, "during"));
+    r.add_system_event_trigger(Phase::Before, TEST, push(&log, "before"))
+        .unwrap();
+    r.add_system_event_trigger(Phase::During, TEST, push(&log, "during"))
+        .unwrap();
     r.fire_system_event("test");
     assert_eq!(events(&log), ["before", "during"]);
 }
@@ -389,8 +447,10 @@ fn test_during_preceeds_after() {
     let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
-    r.add_system_event_trigger(Phase::During, TEST, push(&log, "during"));
-    r.add_system_event_trigger(Phase::After, TEST, push(&log, "after"));
+    r.add_system_event_trigger(Phase::During, TEST, push(&log, "during"))
+        .unwrap();
+    r.add_system_event_trigger(Phase::After, TEST, push(&log, "after"))
+        .unwrap();
     r.fire_system_event("test");
     assert_eq!(events(&log), ["during", "after"]);
 }
@@ -403,8 +463,10 @@ fn test_before_returns_deferred() {
     let r = reactor();
     let log = log();
     let (d, resolver) = Deferred::<()>::new();
-    r.add_system_event_trigger(Phase::Before, TEST, move || d);
-    r.add_system_event_trigger(Phase::During, TEST, push(&log, "during"));
+    r.add_system_event_trigger(Phase::Before, TEST, move || d)
+        .unwrap();
+    r.add_system_event_trigger(Phase::During, TEST, push(&log, "during"))
+        .unwrap();
     r.fire_system_event("test");
     assert!(events(&log).is_empty());
     resolver.callback(()).unwrap();
@@ -420,9 +482,12 @@ fn test_multiple_before_return_deferred() {
     let log = log();
     let (first, first_r) = Deferred::<()>::new();
     let (second, second_r) = Deferred::<()>::new();
-    r.add_system_event_trigger(Phase::Before, TEST, move || first);
-    r.add_system_event_trigger(Phase::Before, TEST, move || second);
-    r.add_system_event_trigger(Phase::During, TEST, push(&log, "during"));
+    r.add_system_event_trigger(Phase::Before, TEST, move || first)
+        .unwrap();
+    r.add_system_event_trigger(Phase::Before, TEST, move || second)
+        .unwrap();
+    r.add_system_event_trigger(Phase::During, TEST, push(&log, "during"))
+        .unwrap();
     r.fire_system_event("test");
     first_r.callback(()).unwrap();
     assert!(events(&log).is_empty());
@@ -440,14 +505,18 @@ fn test_subsequent_before_trigger_fires_prior_before_deferred() {
     let log = log();
     let (first, first_r) = Deferred::<()>::new();
     let (second, second_r) = Deferred::<()>::new();
-    r.add_system_event_trigger(Phase::Before, TEST, move || first);
-    r.add_system_event_trigger(Phase::Before, TEST, move || first_r.callback(()));
+    r.add_system_event_trigger(Phase::Before, TEST, move || first)
+        .unwrap();
+    r.add_system_event_trigger(Phase::Before, TEST, move || first_r.callback(()))
+        .unwrap();
     let l = Arc::clone(&log);
     r.add_system_event_trigger(Phase::Before, TEST, move || {
         l.lock().unwrap().push("before");
         second
-    });
-    r.add_system_event_trigger(Phase::During, TEST, push(&log, "during"));
+    })
+    .unwrap();
+    r.add_system_event_trigger(Phase::During, TEST, push(&log, "during"))
+        .unwrap();
     r.fire_system_event("test");
     assert_eq!(events(&log), ["before"]);
     second_r.callback(()).unwrap();
@@ -461,8 +530,11 @@ fn test_remove_system_event_trigger() {
     let _limit = crate::common::time_limit();
     let r = reactor();
     let log = log();
-    r.add_system_event_trigger(Phase::Before, TEST, push(&log, "first"));
-    let second = r.add_system_event_trigger(Phase::Before, TEST, push(&log, "second"));
+    r.add_system_event_trigger(Phase::Before, TEST, push(&log, "first"))
+        .unwrap();
+    let second = r
+        .add_system_event_trigger(Phase::Before, TEST, push(&log, "second"))
+        .unwrap();
     r.remove_system_event_trigger(second).unwrap();
     r.fire_system_event("test");
     assert_eq!(events(&log), ["first"]);
@@ -474,7 +546,7 @@ fn test_remove_system_event_trigger() {
 fn test_remove_non_existent_system_event_trigger() {
     let _limit = crate::common::time_limit();
     let r = reactor();
-    let b = r.add_system_event_trigger(Phase::During, TEST, || {});
+    let b = r.add_system_event_trigger(Phase::During, TEST, || {}).unwrap();
     r.remove_system_event_trigger(b).unwrap();
     assert_eq!(r.remove_system_event_trigger(b), Err(UnknownTriggerError));
 }
@@ -492,22 +564,26 @@ fn test_interaction_between_different_events() {
     r.add_system_event_trigger(Phase::Before, Event::Custom("first-event"), move || {
         l.lock().unwrap().push("before first");
         first
-    });
+    })
+    .unwrap();
     r.add_system_event_trigger(
         Phase::After,
         Event::Custom("first-event"),
         push(&log, "after first"),
-    );
+    )
+    .unwrap();
     let l = Arc::clone(&log);
     r.add_system_event_trigger(Phase::Before, Event::Custom("second-event"), move || {
         l.lock().unwrap().push("before second");
         second
-    });
+    })
+    .unwrap();
     r.add_system_event_trigger(
         Phase::After,
         Event::Custom("second-event"),
         push(&log, "after second"),
-    );
+    )
+    .unwrap();
     r.fire_system_event("first-event");
     assert_eq!(events(&log), ["before first"]);
     r.fire_system_event("second-event");
@@ -716,7 +792,8 @@ fn test_wake_up() {
         // The reactor is idle (no timers) when this thread calls in.
         let waker = h.clone();
         std::thread::spawn(move || waker.call_from_thread(move || resolver.callback(())).unwrap());
-    });
+    })
+    .unwrap();
     r.run().unwrap();
     assert!(d.called());
 }

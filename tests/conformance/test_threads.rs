@@ -91,7 +91,8 @@ fn test_call_from_thread() {
         })
         .unwrap();
         h.call_from_thread(move || by_reactor_r.callback(())).unwrap();
-    });
+    })
+    .unwrap();
     let both = DeferredList::new(vec![by_reactor, by_other])
         .fire_on_one_errback()
         .build();
@@ -307,7 +308,8 @@ fn test_get_thread_pool() {
     r.call_when_running(move || {
         *s.lock().unwrap() = Some((p.started(), p.stopped()));
         h.stop()
-    });
+    })
+    .unwrap();
     r.run().unwrap();
     assert_eq!(*state.lock().unwrap(), Some((true, false)));
     assert!(pool.stopped());
@@ -374,7 +376,8 @@ fn test_stop_thread_pool() {
     r.call_when_running(move || {
         let inner = h.clone();
         h.call_in_thread(move || stop_from_thread(&inner)).unwrap();
-    });
+    })
+    .unwrap();
     r.run().unwrap();
     assert!(pool.stopped());
     assert_eq!(pool.worker_count(), 0);
@@ -394,7 +397,8 @@ fn test_stop_thread_pool_when_started_after_reactor_ran() {
         p.lock().unwrap().push(pool);
         let inner = h.clone();
         h.call_in_thread(move || stop_from_thread(&inner)).unwrap();
-    });
+    })
+    .unwrap();
     r.run().unwrap();
     let pool = pools.lock().unwrap().pop().unwrap();
     assert!(pool.stopped());
@@ -427,7 +431,8 @@ fn test_is_in_io_thread() {
     r.call_when_running(move || {
         res.lock().unwrap().push(h.is_reactor_thread());
         h.stop()
-    });
+    })
+    .unwrap();
     r.run().unwrap();
     assert_eq!(*results.lock().unwrap(), [true]);
 }
