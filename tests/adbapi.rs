@@ -386,26 +386,28 @@ fn shutdown_with_a_thousand_queries_in_flight() {
         let results = Arc::new(Mutex::new(Vec::new()));
         let (issuer, sink, handle) = (pool.clone(), results.clone(), reactor.handle());
         // After the first answers arrive, so some are in progress when the stop comes.
-        reactor.call_when_running(move || {
-            let first = issuer.run_query("SELECT 1", (), |row| row.get::<_, i64>(0));
-            first.add_callback(move |_| {
-                for i in 0..1000_i64 {
-                    let sink = sink.clone();
-                    drop(
-                        issuer
-                            .run_query("SELECT v FROM kv WHERE k = ?1", (i % 100,), |row| {
-                                row.get::<_, i64>(0)
-                            })
-                            .add_both(move |r| {
-                                sink.lock().unwrap().push((i, r));
-                                Ok(())
-                            }),
-                    );
-                }
-                handle.stop()?;
-                Ok(())
+        reactor
+            .call_when_running(move || {
+                let first = issuer.run_query("SELECT 1", (), |row| row.get::<_, i64>(0));
+                first.add_callback(move |_| {
+                    for i in 0..1000_i64 {
+                        let sink = sink.clone();
+                        drop(
+                            issuer
+                                .run_query("SELECT v FROM kv WHERE k = ?1", (i % 100,), |row| {
+                                    row.get::<_, i64>(0)
+                                })
+                                .add_both(move |r| {
+                                    sink.lock().unwrap().push((i, r));
+                                    Ok(())
+                                }),
+                        );
+                    }
+                    handle.stop()?;
+                    Ok(())
+                })
             })
-        });
+            .unwrap();
         reactor.run().unwrap();
         let results = results.lock().unwrap();
         assert_eq!(results.len(), 1000, "every Deferred fired before run() returned");

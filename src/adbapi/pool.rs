@@ -253,11 +253,16 @@ impl<B: Backend> ConnectionPoolBuilder<B> {
         ));
         if let Some(reactor) = &self.reactor {
             let weak = Arc::downgrade(&inner);
-            let id = reactor.call_when_running(move || {
-                if let Some(inner) = weak.upgrade() {
-                    inner.start();
-                }
-            });
+            // Refused (`Err`) once the reactor was stopped: it will never run, and neither
+            // does the pool's start.
+            let id = reactor
+                .call_when_running(move || {
+                    if let Some(inner) = weak.upgrade() {
+                        inner.start();
+                    }
+                })
+                .ok()
+                .flatten();
             let mut st = lock(&inner.state);
             if st.phase == Phase::Waiting {
                 st.start_trigger = id;

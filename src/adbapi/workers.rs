@@ -149,11 +149,16 @@ impl<B: Backend> Inner<B> {
         }
         if let Some(reactor) = &self.reactor {
             let weak = Arc::downgrade(self);
-            let id = reactor.add_system_event_trigger(TriggerPhase::During, Event::Shutdown, move || {
-                if let Some(inner) = weak.upgrade() {
-                    inner.close();
-                }
-            });
+            let registered =
+                reactor.add_system_event_trigger(TriggerPhase::During, Event::Shutdown, move || {
+                    if let Some(inner) = weak.upgrade() {
+                        inner.close();
+                    }
+                });
+            // Refused once the reactor has shut down: no shutdown is left to close the pool.
+            let Ok(id) = registered else {
+                return;
+            };
             let mut st = lock(&self.state);
             if st.phase == Phase::Started {
                 st.shutdown_trigger = Some(id);

@@ -385,10 +385,12 @@ fn test_unstarted_close() {
         let observer = pool.clone();
         let threads = Arc::new(Mutex::new(None));
         let seen = threads.clone();
-        reactor.call_when_running(move || {
-            *seen.lock().unwrap() = Some((observer.running(), observer.thread_count()));
-            ReactorHandle::current().unwrap().stop()
-        });
+        reactor
+            .call_when_running(move || {
+                *seen.lock().unwrap() = Some((observer.running(), observer.thread_count()));
+                ReactorHandle::current().unwrap().stop()
+            })
+            .unwrap();
         reactor.run().unwrap();
         assert_eq!(*threads.lock().unwrap(), Some((false, 0)));
     });
