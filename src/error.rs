@@ -32,6 +32,7 @@ use std::io;
 
 use crate::failure::Failure;
 use crate::protocol::Address;
+use crate::reactor::SpawnLocalError;
 
 /// The connection was closed cleanly: Twisted's `ConnectionDone` (`connectionDone`).
 ///
@@ -321,6 +322,24 @@ impl CannotListenError {
     pub fn io_error(&self) -> &io::Error {
         &self.source
     }
+}
+
+/// Why [`listen_tcp`](crate::reactor::ReactorHandle::listen_tcp) did not listen.
+///
+/// ```
+/// use tokio_twisted::error::{CannotListenError, ListenError};
+/// let e = ListenError::from(CannotListenError::new("", 80, std::io::ErrorKind::AddrInUse.into()));
+/// assert!(matches!(e, ListenError::CannotListen(_)));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ListenError {
+    /// The socket could not be opened: Twisted's `CannotListenError`.
+    #[error(transparent)]
+    CannotListen(#[from] CannotListenError),
+    /// Called off the reactor thread, or after the reactor shut down.
+    #[error(transparent)]
+    Reactor(#[from] SpawnLocalError),
 }
 
 /// The factory refused to build a protocol for a connection: Twisted's `NoProtocol`.

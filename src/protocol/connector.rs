@@ -33,7 +33,7 @@ pub enum ConnectorState {
 
 /// A client connection attempt and its outcome, which can be retried: Twisted's
 /// `IConnector`, passed to every [`ClientFactory`](crate::protocol::ClientFactory) hook
-/// and returned by `connect_tcp`.
+/// and returned by [`connect_tcp`](crate::reactor::ReactorHandle::connect_tcp).
 ///
 /// It is `Clone + Send + Sync`. Calling [`connect`](Self::connect) from
 /// `client_connection_failed` or `client_connection_lost` (or later, from a timer, as a
@@ -76,7 +76,6 @@ pub(crate) struct ConnectorInner {
 }
 
 impl ConnectorShared {
-    #[allow(dead_code, reason = "read by the TCP connect task, landing next")]
     pub(crate) fn handles(&self) -> usize {
         self.handles.load(Ordering::Acquire)
     }

@@ -19,8 +19,8 @@
 //!   socket.
 //!
 //! The reasons a connection ends are in [`crate::error`]. TCP itself is
-//! `ReactorHandle::listen_tcp` and
-//! `ReactorHandle::connect_tcp`; tests drive
+//! [`ReactorHandle::listen_tcp`](crate::reactor::ReactorHandle::listen_tcp) and
+//! [`ReactorHandle::connect_tcp`](crate::reactor::ReactorHandle::connect_tcp); tests drive
 //! protocols without sockets through [`crate::testing::StringTransport`].
 //!
 //! ```
@@ -49,6 +49,7 @@
 
 mod address;
 mod connector;
+mod driver;
 mod factory;
 mod port;
 mod producer;
@@ -57,6 +58,7 @@ mod producer;
     reason = "the Protocol trait's own file, as Twisted's module"
 )]
 mod protocol;
+mod tcp;
 mod transport;
 
 pub use address::Address;
@@ -65,7 +67,12 @@ pub use factory::{ClientFactory, Factory, ProtocolFactory, SharedFactory, for_pr
 pub use port::ListeningPort;
 pub use producer::{Producer, ProducerAlreadyRegistered, ProducerKind};
 pub use protocol::Protocol;
+pub use tcp::{TcpConnectOptions, TcpListenOptions};
 pub use transport::{ProducerState, Transport};
 
-#[allow(unused_imports, reason = "the connection driver uses them")]
-pub(crate) use transport::{HIGH_WATER, Outbox, TransportShared};
+#[allow(
+    unused_imports,
+    reason = "for the UNIX transport, which drives its streams alike"
+)]
+pub(crate) use driver::{SocketStream, run_connection};
+pub(crate) use transport::TransportShared;

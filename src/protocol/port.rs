@@ -13,7 +13,7 @@ use crate::error::NotListeningError;
 use crate::lock::lock;
 
 /// A listening socket: Twisted's `IListeningPort`, returned by
-/// `listen_tcp`.
+/// [`listen_tcp`](crate::reactor::ReactorHandle::listen_tcp).
 ///
 /// It is `Clone + Send + Sync`. Dropping it does not close the socket (as in Twisted, the
 /// reactor keeps the port); [`stop_listening`](Self::stop_listening) does, and reactor
@@ -156,7 +156,6 @@ impl ListeningPort {
     }
 }
 
-#[allow(dead_code, reason = "used by the TCP accept task, landing next")]
 impl PortShared {
     /// Marks the port closed and fires every waiting `stop_listening` Deferred.
     pub(crate) fn mark_closed(&self) {

@@ -22,7 +22,6 @@ const COALESCE_LIMIT: usize = 4096;
 
 /// Twisted's `bufferSize` (`2**2**2**2`): above this many unsent bytes a streaming producer
 /// is paused.
-#[allow(dead_code, reason = "used by the connection driver, landing next")]
 pub(crate) const HIGH_WATER: usize = 65536;
 
 /// A connection's write side, as a handle: Twisted's `ITransport`, `ITCPTransport` and
@@ -83,7 +82,6 @@ pub(crate) struct ProducerSlot {
     /// that unregistered it is dropped instead of restored.
     pub(crate) generation: u64,
     /// Twisted's `producerPaused`: paused by this transport, owed a resume.
-    #[allow(dead_code, reason = "used by the connection driver, landing next")]
     pub(crate) paused: bool,
 }
 

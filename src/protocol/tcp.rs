@@ -1,0 +1,722 @@
+// Tests: tests/tcp.rs, tests/conformance/test_tcp.rs, tests/conformance/test_factories.rs
+
+//! TCP on the reactor: `listen_tcp` and `connect_tcp` (Twisted's `IReactorTCP`), as
+//! methods of [`ReactorHandle`].
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::io::{self, IoSlice};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::rc::Rc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use socket2::SockRef;
+use tokio::io::{Interest, Ready};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio_util::sync::CancellationToken;
+
+use super::address::Address;
+use super::connector::{Connector, ConnectorShared, ConnectorState};
+use super::driver::{SocketStream, run_connection};
+use super::factory::{ClientFactory, Factory};
+use super::port::{ListeningPort, PortShared};
+use super::protocol::Protocol;
+use super::transport::{Transport, TransportShared};
+use crate::error::{
+    CannotListenError, ConnectBindError, ConnectingCancelledError, DnsLookupError, ListenError, TimeoutError,
+    connect_error,
+};
+use crate::failure::Failure;
+use crate::lock::lock;
+use crate::reactor::{ReactorHandle, SpawnLocalError};
+
+/// Twisted's default `listen` backlog.
+const DEFAULT_BACKLOG: u32 = 50;
+/// Twisted's default connection timeout.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the accept loop waits after running out of descriptors or memory.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+impl SocketStream for TcpStream {
+    fn ready(&self, interest: Interest) -> impl Future<Output = io::Result<Ready>> {
+        TcpStream::ready(self, interest)
+    }
+
+    fn try_read_buf(&self, buf: &mut BytesMut) -> io::Result<usize> {
+        TcpStream::try_read_buf(self, buf)
+    }
+
+    fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        TcpStream::try_write_vectored(self, bufs)
+    }
+
+    fn shutdown_write(&self) -> io::Result<()> {
+        SockRef::from(self).shutdown(std::net::Shutdown::Write)
+    }
+
+    fn reset_on_close(&self) -> io::Result<()> {
+        SockRef::from(self).set_linger(Some(Duration::ZERO))
+    }
+
+    fn set_nodelay(&self, enabled: bool) -> io::Result<()> {
+        TcpStream::set_nodelay(self, enabled)
+    }
+
+    fn set_keepalive(&self, enabled: bool) -> io::Result<()> {
+        SockRef::from(self).set_keepalive(enabled)
+    }
+}
+
+/// Options of [`ReactorHandle::listen_tcp_with`]: Twisted's `backlog` and `interface`.
+///
+/// ```
+/// use tokio_twisted::protocol::TcpListenOptions;
+///
+/// let opts = TcpListenOptions::new().backlog(128).interface("::1".parse().unwrap());
+/// assert_eq!(opts.get_backlog(), 128);
+/// assert_eq!(TcpListenOptions::default().get_interface().to_string(), "0.0.0.0");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcpListenOptions {
+    backlog: u32,
+    interface: IpAddr,
+}
+
+impl Default for TcpListenOptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TcpListenOptions {
+    /// Backlog 50 on every IPv4 address (`0.0.0.0`), Twisted's defaults.
+    ///
+    /// ```
+    /// # use tokio_twisted::protocol::TcpListenOptions;
+    /// assert_eq!(TcpListenOptions::new().get_backlog(), 50);
+    /// ```
+    pub fn new() -> Self {
+        TcpListenOptions {
+            backlog: DEFAULT_BACKLOG,
+            interface: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        }
+    }
+
+    /// The length of the queue of connections not yet accepted.
+    ///
+    /// ```
+    /// # use tokio_twisted::protocol::TcpListenOptions;
+    /// assert_eq!(TcpListenOptions::new().backlog(5).get_backlog(), 5);
+    /// ```
+    #[must_use]
+    pub fn backlog(mut self, backlog: u32) -> Self {
+        self.backlog = backlog;
+        self
+    }
+
+    /// The address to listen on: `0.0.0.0`, `::` (IPv6, and IPv4 where the system maps
+    /// it), or one address such as `127.0.0.1`.
+    ///
+    /// ```
+    /// # use tokio_twisted::protocol::TcpListenOptions;
+    /// let o = TcpListenOptions::new().interface("127.0.0.1".parse().unwrap());
+    /// assert!(o.get_interface().is_loopback());
+    /// ```
+    #[must_use]
+    pub fn interface(mut self, interface: IpAddr) -> Self {
+        self.interface = interface;
+        self
+    }
+
+    /// The backlog.
+    ///
+    /// ```
+    /// # use tokio_twisted::protocol::TcpListenOptions;
+    /// let _ = TcpListenOptions::new().get_backlog();
+    /// ```
+    pub fn get_backlog(&self) -> u32 {
+        self.backlog
+    }
+
+    /// The interface.
+    ///
+    /// ```
+    /// # use tokio_twisted::protocol::TcpListenOptions;
+    /// let _ = TcpListenOptions::new().get_interface();
+    /// ```
+    pub fn get_interface(&self) -> IpAddr {
+        self.interface
+    }
+}
+
+/// Options of [`ReactorHandle::connect_tcp_with`]: Twisted's `timeout` and
+/// `bindAddress`.
+///
+/// ```
+/// use std::time::Duration;
+/// use tokio_twisted::protocol::TcpConnectOptions;
+///
+/// let opts = TcpConnectOptions::new()
+///     .timeout(Duration::from_secs(5))
+///     .bind_address("127.0.0.1:0".parse().unwrap());
+/// assert_eq!(opts.get_timeout(), Duration::from_secs(5));
+/// assert_eq!(TcpConnectOptions::default().get_timeout(), Duration::from_secs(30));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcpConnectOptions {
+    timeout: Duration,
+    bind_address: Option<SocketAddr>,
+}
+
+impl Default for TcpConnectOptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TcpConnectOptions {
+    /// A 30-second timeout and no bind address, Twisted's defaults.
+    ///
+    /// ```
+    /// # use tokio_twisted::protocol::TcpConnectOptions;
+    /// assert!(TcpConnectOptions::new().get_bind_address().is_none());
+    /// ```
+    pub fn new() -> Self {
+        TcpConnectOptions {
+            timeout: DEFAULT_TIMEOUT,
+            bind_address: None,
+        }
+    }
+
+    /// How long the attempt (name lookup included) may take before failing with
+    /// [`error::TimeoutError`](crate::error::TimeoutError).
+    ///
+    /// ```
+    /// # use tokio_twisted::protocol::TcpConnectOptions;
+    /// # use std::time::Duration;
+    /// assert_eq!(TcpConnectOptions::new().timeout(Duration::ZERO).get_timeout(), Duration::ZERO);
+    /// ```
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The local address to bind before connecting.
+    ///
+    /// ```
+    /// # use tokio_twisted::protocol::TcpConnectOptions;
+    /// let a = "127.0.0.1:0".parse().unwrap();
+    /// assert_eq!(TcpConnectOptions::new().bind_address(a).get_bind_address(), Some(a));
+    /// ```
+    #[must_use]
+    pub fn bind_address(mut self, address: SocketAddr) -> Self {
+        self.bind_address = Some(address);
+        self
+    }
+
+    /// The timeout.
+    ///
+    /// ```
+    /// # use tokio_twisted::protocol::TcpConnectOptions;
+    /// let _ = TcpConnectOptions::new().get_timeout();
+    /// ```
+    pub fn get_timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The bind address.
+    ///
+    /// ```
+    /// # use tokio_twisted::protocol::TcpConnectOptions;
+    /// let _ = TcpConnectOptions::new().get_bind_address();
+    /// ```
+    pub fn get_bind_address(&self) -> Option<SocketAddr> {
+        self.bind_address
+    }
+}
+
+impl ReactorHandle {
+    /// Listens for TCP connections on `port` (0: the system picks one) on every IPv4
+    /// address, building a protocol per connection with `factory`: Twisted's `listenTCP`.
+    /// See [`listen_tcp_with`](Self::listen_tcp_with) for the backlog and interface.
+    ///
+    /// # Errors
+    ///
+    /// As [`listen_tcp_with`](Self::listen_tcp_with).
+    ///
+    /// ```
+    /// use tokio_twisted::protocol::{for_protocol, Protocol, Transport};
+    /// use tokio_twisted::reactor::Reactor;
+    ///
+    /// struct Echo(Option<Transport>);
+    /// impl Protocol for Echo {
+    ///     fn connection_made(&mut self, t: Transport) { self.0 = Some(t); }
+    ///     fn data_received(&mut self, data: &[u8]) { self.0.as_ref().unwrap().write(data); }
+    /// }
+    ///
+    /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+    /// let port = reactor.listen_tcp(0, for_protocol(|| Echo(None))).unwrap();
+    /// assert_ne!(port.port(), 0);
+    /// let stopper = reactor.handle();
+    /// port.stop_listening().add_callback(move |()| stopper.stop());
+    /// reactor.run().unwrap();
+    /// ```
+    #[doc(alias = "listenTCP")]
+    pub fn listen_tcp<F: Factory>(&self, port: u16, factory: F) -> Result<ListeningPort, ListenError> {
+        self.listen_tcp_with(port, factory, TcpListenOptions::new())
+    }
+
+    /// Listens for TCP connections on `port` with `options` (backlog, interface):
+    /// Twisted's `listenTCP(port, factory, backlog, interface)`.
+    ///
+    /// The socket is bound at once (with `SO_REUSEADDR`, as Twisted does), and
+    /// `factory.start_factory()` runs before this returns. Each accepted connection runs
+    /// as its own task on the reactor thread. The port stops on
+    /// [`stop_listening`](ListeningPort::stop_listening) or at reactor shutdown, then
+    /// `factory.stop_factory()` runs. Factories and protocols are not `Send`, so this must
+    /// be called on the reactor thread (from `call_when_running`, a timer, a protocol, or
+    /// before `run()`); from another thread, use
+    /// [`call_from_thread`](Self::call_from_thread) to get there.
+    ///
+    /// Accept errors are handled as Twisted does: a connection aborted before it was
+    /// accepted is skipped, running out of descriptors or memory is logged once and
+    /// retried after a short pause; the port never stops by itself.
+    ///
+    /// # Errors
+    ///
+    /// [`ListenError::CannotListen`] if the socket cannot be bound (address in use,
+    /// permission denied); [`ListenError::Reactor`] off the reactor thread or once the
+    /// reactor has shut down.
+    ///
+    /// ```
+    /// use tokio_twisted::error::ListenError;
+    /// use tokio_twisted::protocol::{for_protocol, Protocol, TcpListenOptions};
+    /// use tokio_twisted::reactor::Reactor;
+    ///
+    /// struct Quiet;
+    /// impl Protocol for Quiet { fn data_received(&mut self, _: &[u8]) {} }
+    ///
+    /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+    /// let opts = TcpListenOptions::new().interface("::1".parse().unwrap()).backlog(10);
+    /// let port = reactor.listen_tcp_with(0, for_protocol(|| Quiet), opts).unwrap();
+    /// assert_eq!(port.host().socket_addr().unwrap().ip().to_string(), "::1");
+    /// // The same port again is refused.
+    /// let again = reactor.listen_tcp_with(port.port(), for_protocol(|| Quiet), opts);
+    /// assert!(matches!(again, Err(ListenError::CannotListen(_))));
+    /// ```
+    #[doc(alias = "listenTCP")]
+    pub fn listen_tcp_with<F: Factory>(
+        &self,
+        port: u16,
+        factory: F,
+        options: TcpListenOptions,
+    ) -> Result<ListeningPort, ListenError> {
+        if !self.is_reactor_thread() {
+            return Err(ListenError::Reactor(SpawnLocalError::NotReactorThread));
+        }
+        let shutdown = self.shutdown_token().map_err(SpawnLocalError::from)?;
+        let addr = SocketAddr::new(options.interface, port);
+        let cannot = |e: io::Error| {
+            ListenError::CannotListen(CannotListenError::new(options.interface.to_string(), port, e))
+        };
+        let listener = {
+            let _in_runtime = self.shared.rt.enter();
+            bind_listener(addr, options.backlog).map_err(cannot)?
+        };
+        let host = Address::Tcp(listener.local_addr().map_err(cannot)?);
+        let port_shared = ListeningPort::new_shared(host.clone());
+        let factory = Rc::new(RefCell::new(factory));
+        call_factory("in start_factory", || factory.borrow_mut().start_factory());
+        let task = accept_loop(
+            self.clone(),
+            listener,
+            Rc::clone(&factory),
+            std::sync::Arc::clone(&port_shared),
+            shutdown,
+        );
+        if let Err(e) = self.spawn_tracked_local(task) {
+            call_factory("in stop_factory", || factory.borrow_mut().stop_factory());
+            port_shared.mark_closed();
+            return Err(ListenError::Reactor(e));
+        }
+        tracing::info!("{} starting on {}", std::any::type_name::<F>(), host);
+        Ok(ListeningPort { shared: port_shared })
+    }
+
+    /// Connects to `host` (a name or an address) on `port`, reporting to `factory`:
+    /// Twisted's `connectTCP` with its defaults (30-second timeout, no bind address).
+    ///
+    /// # Errors
+    ///
+    /// As [`connect_tcp_with`](Self::connect_tcp_with).
+    ///
+    /// ```
+    /// use tokio_twisted::failure::Failure;
+    /// use tokio_twisted::protocol::{for_protocol, Address, ClientFactory, Connector, Factory, Protocol, Transport};
+    /// use tokio_twisted::reactor::{Reactor, ReactorHandle};
+    ///
+    /// /// Says hello, then hangs up.
+    /// struct Hello;
+    /// impl Protocol for Hello {
+    ///     fn connection_made(&mut self, t: Transport) { t.write(b"hello"); t.lose_connection(); }
+    ///     fn data_received(&mut self, _: &[u8]) {}
+    /// }
+    /// /// Stops the reactor when the connection is over.
+    /// struct Once(ReactorHandle);
+    /// impl Factory for Once {
+    ///     type Protocol = Hello;
+    ///     fn build_protocol(&mut self, _: &Address) -> Option<Hello> { Some(Hello) }
+    /// }
+    /// impl ClientFactory for Once {
+    ///     fn client_connection_lost(&mut self, _: &Connector, reason: Failure) {
+    ///         assert!(reason.check::<tokio_twisted::error::ConnectionDone>());
+    ///         self.0.stop().unwrap();
+    ///     }
+    /// }
+    ///
+    /// struct Sink;
+    /// impl Protocol for Sink { fn data_received(&mut self, _: &[u8]) {} }
+    ///
+    /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+    /// let port = reactor.listen_tcp(0, for_protocol(|| Sink)).unwrap();
+    /// reactor.connect_tcp("127.0.0.1", port.port(), Once(reactor.handle())).unwrap();
+    /// reactor.run().unwrap();
+    /// ```
+    #[doc(alias = "connectTCP")]
+    pub fn connect_tcp<F: ClientFactory>(
+        &self,
+        host: &str,
+        port: u16,
+        factory: F,
+    ) -> Result<Connector, SpawnLocalError> {
+        self.connect_tcp_with(host, port, factory, TcpConnectOptions::new())
+    }
+
+    /// Connects to `host` on `port` with `options` (timeout, bind address): Twisted's
+    /// `connectTCP(host, port, factory, timeout, bindAddress)`.
+    ///
+    /// The attempt runs as a task on the reactor thread. The factory hears, in Twisted's
+    /// order: `start_factory`, `started_connecting`, then either
+    /// `client_connection_failed` (refused, timed out, name not found, stopped:
+    /// [`ConnectionRefusedError`](crate::error::ConnectionRefusedError),
+    /// [`TimeoutError`], [`DnsLookupError`], [`ConnectingCancelledError`], ...) or
+    /// `build_protocol`, the protocol's events, and `client_connection_lost`; then
+    /// `stop_factory`, unless the hook called [`Connector::connect`] to retry. A name is
+    /// looked up first and its first IPv4 address (else its first address) is used.
+    ///
+    /// Must be called on the reactor thread, like [`listen_tcp_with`](Self::listen_tcp_with).
+    ///
+    /// # Errors
+    ///
+    /// [`SpawnLocalError::NotReactorThread`] off the reactor thread,
+    /// [`SpawnLocalError::NotRunning`] once the reactor has shut down. Connection errors
+    /// go to the factory.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tokio_twisted::reactor::Reactor;
+    /// use tokio_twisted::protocol::{for_protocol, Protocol, TcpConnectOptions};
+    ///
+    /// struct Quiet;
+    /// impl Protocol for Quiet { fn data_received(&mut self, _: &[u8]) {} }
+    ///
+    /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+    /// let handle = reactor.handle();
+    /// let refused = std::thread::spawn(move || {
+    ///     handle.connect_tcp_with("127.0.0.1", 1, for_protocol(|| Quiet), TcpConnectOptions::new()).is_err()
+    /// });
+    /// assert!(refused.join().unwrap()); // not the reactor thread
+    /// let opts = TcpConnectOptions::new().timeout(Duration::from_secs(1));
+    /// let connector = reactor.connect_tcp_with("127.0.0.1", 1, for_protocol(|| Quiet), opts).unwrap();
+    /// assert_eq!(connector.destination().port(), Some(1));
+    /// ```
+    #[doc(alias = "connectTCP")]
+    pub fn connect_tcp_with<F: ClientFactory>(
+        &self,
+        host: &str,
+        port: u16,
+        factory: F,
+        options: TcpConnectOptions,
+    ) -> Result<Connector, SpawnLocalError> {
+        if !self.is_reactor_thread() {
+            return Err(SpawnLocalError::NotReactorThread);
+        }
+        let shutdown = self.shutdown_token()?;
+        let destination = match host.parse::<IpAddr>() {
+            Ok(ip) => Address::Tcp(SocketAddr::new(ip, port)),
+            // Not an address: the name is resolved by the attempt.
+            Err(_) => Address::Tcp(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port)),
+        };
+        let shared = Connector::new_shared(destination, ConnectorState::Connecting);
+        let connector = Connector::from_shared(std::sync::Arc::clone(&shared));
+        let task = connect_loop(
+            self.clone(),
+            host.to_owned(),
+            port,
+            factory,
+            options,
+            shared,
+            shutdown,
+        );
+        self.spawn_tracked_local(task)?;
+        Ok(connector)
+    }
+}
+
+/// A listening socket with `SO_REUSEADDR` and `backlog`, registered with the runtime.
+fn bind_listener(addr: SocketAddr, backlog: u32) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog)
+}
+
+/// Runs a factory method, logging a panic instead of unwinding into the reactor.
+fn call_factory<R>(context: &str, f: impl FnOnce() -> R) -> Option<R> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => Some(r),
+        Err(panic) => {
+            crate::log::failure(context, &Failure::from_panic(panic));
+            None
+        }
+    }
+}
+
+/// Errors that concern one incoming connection, not the listener (hyper's
+/// `is_connection_error`): skip and accept the next.
+fn is_connection_error(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::Interrupted
+            | io::ErrorKind::WouldBlock
+    )
+}
+
+fn connection_span(peer: &Address, host: &Address) -> tracing::Span {
+    tracing::info_span!("connection", peer = %peer, local = %host)
+}
+
+async fn accept_loop<F: Factory>(
+    reactor: ReactorHandle,
+    listener: TcpListener,
+    factory: Rc<RefCell<F>>,
+    port: std::sync::Arc<PortShared>,
+    shutdown: CancellationToken,
+) {
+    let host = Address::Tcp(
+        listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0)),
+    );
+    // Resource exhaustion is logged once per episode, not once per attempt.
+    let mut exhausted = false;
+    loop {
+        if port.stop_requested() {
+            break;
+        }
+        let accepted = tokio::select! {
+            biased;
+            () = shutdown.cancelled() => break,
+            () = port.notify.notified() => continue,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
+            Ok(pair) => {
+                exhausted = false;
+                pair
+            }
+            Err(e) if is_connection_error(&e) => continue,
+            Err(e) => {
+                if !exhausted {
+                    tracing::error!("could not accept new connection ({e}); retrying");
+                    exhausted = true;
+                }
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    () = tokio::time::sleep(ACCEPT_BACKOFF) => continue,
+                }
+            }
+        };
+        let peer = Address::Tcp(peer);
+        let local = stream.local_addr().map_or_else(|_| host.clone(), Address::Tcp);
+        let built = call_factory("in build_protocol", || factory.borrow_mut().build_protocol(&peer));
+        let Some(Some(protocol)) = built else {
+            // Refused (or the factory panicked): close the socket at once.
+            drop(stream);
+            continue;
+        };
+        let Ok(token) = reactor.shutdown_token() else {
+            break;
+        };
+        let transport = Transport::from_shared(TransportShared::new(peer.clone(), local.clone(), false));
+        let span = connection_span(&peer, &local);
+        let task = async move {
+            run_connection(stream, protocol, transport, token, span).await;
+        };
+        if reactor.spawn_tracked_local(task).is_err() {
+            break;
+        }
+    }
+    drop(listener);
+    tracing::info!("({}) stopping", host);
+    call_factory("in stop_factory", || factory.borrow_mut().stop_factory());
+    port.mark_closed();
+}
+
+/// A stand-in for a refused client protocol (Twisted does the same): the connection is
+/// closed at once and the factory hears `client_connection_lost`.
+struct Refused;
+
+impl Protocol for Refused {
+    fn connection_made(&mut self, transport: Transport) {
+        transport.lose_connection();
+    }
+
+    fn data_received(&mut self, _data: &[u8]) {}
+}
+
+/// One connector's attempts, and its connection while connected.
+async fn connect_loop<F: ClientFactory>(
+    reactor: ReactorHandle,
+    host: String,
+    port: u16,
+    mut factory: F,
+    options: TcpConnectOptions,
+    shared: std::sync::Arc<ConnectorShared>,
+    shutdown: CancellationToken,
+) {
+    loop {
+        // State is Connecting here.
+        let handle = Connector::from_shared(std::sync::Arc::clone(&shared));
+        call_factory("in start_factory", || factory.start_factory());
+        call_factory("in started_connecting", || factory.started_connecting(&handle));
+        let outcome = if lock(&shared.state).state == ConnectorState::Connecting {
+            let attempt = tokio::time::timeout(options.timeout, attempt(&host, port, options));
+            let notified = shared.notify.notified();
+            tokio::pin!(notified);
+            let mut attempt = std::pin::pin!(attempt);
+            loop {
+                tokio::select! {
+                    biased;
+                    () = shutdown.cancelled() => {
+                        break Err(Failure::new(ConnectingCancelledError::new(shared.destination.clone())));
+                    }
+                    () = &mut notified => {
+                        if lock(&shared.state).stop_requested {
+                            break Err(Failure::new(ConnectingCancelledError::new(shared.destination.clone())));
+                        }
+                        notified.set(shared.notify.notified());
+                    }
+                    result = &mut attempt => break match result {
+                        Ok(result) => result,
+                        Err(_elapsed) => Err(Failure::new(TimeoutError)),
+                    },
+                }
+            }
+        } else {
+            Err(Failure::new(ConnectingCancelledError::new(
+                shared.destination.clone(),
+            )))
+        };
+        match outcome {
+            Err(reason) => {
+                lock(&shared.state).state = ConnectorState::Disconnected;
+                call_factory("in client_connection_failed", || {
+                    factory.client_connection_failed(&handle, reason);
+                });
+            }
+            Ok(stream) => {
+                let peer = stream
+                    .peer_addr()
+                    .map_or_else(|_| shared.destination.clone(), Address::Tcp);
+                let local = stream.local_addr().map_or_else(
+                    |_| Address::Tcp(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0)),
+                    Address::Tcp,
+                );
+                let transport =
+                    Transport::from_shared(TransportShared::new(peer.clone(), local.clone(), false));
+                {
+                    let mut state = lock(&shared.state);
+                    state.state = ConnectorState::Connected;
+                    state.transport = Some(transport.clone());
+                }
+                let span = connection_span(&peer, &local);
+                let built = call_factory("in build_protocol", || factory.build_protocol(&peer)).flatten();
+                let token = shutdown.child_token();
+                let reason = match built {
+                    Some(protocol) => run_connection(stream, protocol, transport, token, span).await,
+                    None => run_connection(stream, Refused, transport, token, span).await,
+                };
+                {
+                    let mut state = lock(&shared.state);
+                    state.state = ConnectorState::Disconnected;
+                    state.transport = None;
+                }
+                call_factory("in client_connection_lost", || {
+                    factory.client_connection_lost(&handle, reason);
+                });
+            }
+        }
+        drop(handle);
+        if lock(&shared.state).state == ConnectorState::Disconnected {
+            call_factory("in stop_factory", || factory.stop_factory());
+        }
+        // Wait for a retry (`connect()`), or for the last handle to go.
+        loop {
+            let notified = shared.notify.notified();
+            if lock(&shared.state).state == ConnectorState::Connecting {
+                break;
+            }
+            if shared.handles() == 0 || shutdown.is_cancelled() {
+                return;
+            }
+            tokio::select! {
+                biased;
+                () = shutdown.cancelled() => return,
+                () = notified => {}
+            }
+        }
+        if shutdown.is_cancelled() {
+            return;
+        }
+        let _ = &reactor;
+    }
+}
+
+/// One connection attempt: name lookup, bind, connect.
+async fn attempt(host: &str, port: u16, options: TcpConnectOptions) -> Result<TcpStream, Failure> {
+    let addr = match host.parse::<IpAddr>() {
+        Ok(ip) => SocketAddr::new(ip, port),
+        Err(_) => {
+            let found: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+                .await
+                .map_err(|e| Failure::new(DnsLookupError::new(host, Some(e))))?
+                .collect();
+            let first = found.iter().find(|a| a.is_ipv4()).or_else(|| found.first());
+            *first.ok_or_else(|| Failure::new(DnsLookupError::new(host, None)))?
+        }
+    };
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }
+    .map_err(connect_error)?;
+    if let Some(bind) = options.bind_address {
+        socket
+            .bind(bind)
+            .map_err(|e| Failure::new(ConnectBindError::new(e)))?;
+    }
+    socket.connect(addr).await.map_err(connect_error)
+}
