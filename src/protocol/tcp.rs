@@ -261,8 +261,12 @@ impl ReactorHandle {
     /// let port = reactor.listen_tcp(0, for_protocol(|| Echo(None))).unwrap();
     /// assert_ne!(port.port(), 0);
     /// let stopper = reactor.handle();
-    /// port.stop_listening().add_callback(move |()| stopper.stop());
+    /// let closed = port.stop_listening().add_callback(move |()| {
+    ///     stopper.stop()?;
+    ///     Ok::<_, tokio_twisted::failure::Failure>(())
+    /// });
     /// reactor.run().unwrap();
+    /// assert!(closed.called());
     /// ```
     #[doc(alias = "listenTCP")]
     pub fn listen_tcp<F: Factory>(&self, port: u16, factory: F) -> Result<ListeningPort, ListenError> {
