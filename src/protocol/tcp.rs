@@ -724,3 +724,105 @@ async fn attempt(host: &str, port: u16, options: TcpConnectOptions) -> Result<Tc
     }
     socket.connect(addr).await.map_err(connect_error)
 }
+
+/// The TCP calls of [`ReactorHandle`], on the [`Reactor`](crate::reactor::Reactor) that
+/// owns it, so code on the reactor thread reads as in Twisted (`reactor.listen_tcp(..)`).
+impl crate::reactor::Reactor {
+    /// [`ReactorHandle::listen_tcp`]: Twisted's `listenTCP`.
+    ///
+    /// # Errors
+    ///
+    /// As [`ReactorHandle::listen_tcp_with`].
+    ///
+    /// ```
+    /// # use tokio_twisted::protocol::{for_protocol, Protocol};
+    /// # use tokio_twisted::reactor::Reactor;
+    /// # struct Quiet;
+    /// # impl Protocol for Quiet { fn data_received(&mut self, _: &[u8]) {} }
+    /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+    /// let port = reactor.listen_tcp(0, for_protocol(|| Quiet)).unwrap();
+    /// assert!(port.listening());
+    /// ```
+    #[doc(alias = "listenTCP")]
+    pub fn listen_tcp<F: Factory>(&self, port: u16, factory: F) -> Result<ListeningPort, ListenError> {
+        self.handle().listen_tcp(port, factory)
+    }
+
+    /// [`ReactorHandle::listen_tcp_with`]: `listenTCP` with a backlog and an interface.
+    ///
+    /// # Errors
+    ///
+    /// As [`ReactorHandle::listen_tcp_with`].
+    ///
+    /// ```
+    /// # use tokio_twisted::protocol::{for_protocol, Protocol, TcpListenOptions};
+    /// # use tokio_twisted::reactor::Reactor;
+    /// # struct Quiet;
+    /// # impl Protocol for Quiet { fn data_received(&mut self, _: &[u8]) {} }
+    /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+    /// let opts = TcpListenOptions::new().interface("127.0.0.1".parse().unwrap());
+    /// let port = reactor.listen_tcp_with(0, for_protocol(|| Quiet), opts).unwrap();
+    /// assert!(port.host().to_string().starts_with("tcp:127.0.0.1:"));
+    /// ```
+    #[doc(alias = "listenTCP")]
+    pub fn listen_tcp_with<F: Factory>(
+        &self,
+        port: u16,
+        factory: F,
+        options: TcpListenOptions,
+    ) -> Result<ListeningPort, ListenError> {
+        self.handle().listen_tcp_with(port, factory, options)
+    }
+
+    /// [`ReactorHandle::connect_tcp`]: Twisted's `connectTCP`.
+    ///
+    /// # Errors
+    ///
+    /// As [`ReactorHandle::connect_tcp_with`].
+    ///
+    /// ```
+    /// # use tokio_twisted::protocol::{for_protocol, Protocol};
+    /// # use tokio_twisted::reactor::Reactor;
+    /// # struct Quiet;
+    /// # impl Protocol for Quiet { fn data_received(&mut self, _: &[u8]) {} }
+    /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+    /// let connector = reactor.connect_tcp("127.0.0.1", 9, for_protocol(|| Quiet)).unwrap();
+    /// assert_eq!(connector.destination().port(), Some(9));
+    /// ```
+    #[doc(alias = "connectTCP")]
+    pub fn connect_tcp<F: ClientFactory>(
+        &self,
+        host: &str,
+        port: u16,
+        factory: F,
+    ) -> Result<Connector, SpawnLocalError> {
+        self.handle().connect_tcp(host, port, factory)
+    }
+
+    /// [`ReactorHandle::connect_tcp_with`]: `connectTCP` with a timeout and a bind address.
+    ///
+    /// # Errors
+    ///
+    /// As [`ReactorHandle::connect_tcp_with`].
+    ///
+    /// ```
+    /// # use tokio_twisted::protocol::{for_protocol, Protocol, TcpConnectOptions};
+    /// # use tokio_twisted::reactor::Reactor;
+    /// # struct Quiet;
+    /// # impl Protocol for Quiet { fn data_received(&mut self, _: &[u8]) {} }
+    /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+    /// let opts = TcpConnectOptions::new().bind_address("127.0.0.1:0".parse().unwrap());
+    /// let connector = reactor.connect_tcp_with("127.0.0.1", 9, for_protocol(|| Quiet), opts).unwrap();
+    /// # drop(connector);
+    /// ```
+    #[doc(alias = "connectTCP")]
+    pub fn connect_tcp_with<F: ClientFactory>(
+        &self,
+        host: &str,
+        port: u16,
+        factory: F,
+        options: TcpConnectOptions,
+    ) -> Result<Connector, SpawnLocalError> {
+        self.handle().connect_tcp_with(host, port, factory, options)
+    }
+}
