@@ -215,3 +215,122 @@ fn connect_errors_are_sorted_into_twisted_types() {
     assert!(other.check::<ConnectError>());
     assert!(other.source().is_some());
 }
+
+mod loopback {
+    use super::*;
+    use tokio_twisted::testing::Loopback;
+
+    #[derive(Default)]
+    struct Side {
+        transport: Option<Transport>,
+        got: Vec<u8>,
+        lost: Option<String>,
+    }
+
+    impl Protocol for Side {
+        fn connection_made(&mut self, t: Transport) {
+            self.transport = Some(t);
+        }
+        fn data_received(&mut self, data: &[u8]) {
+            self.got.extend_from_slice(data);
+        }
+        fn connection_lost(&mut self, reason: Failure) {
+            assert!(self.lost.is_none(), "connection_lost twice");
+            self.lost = Some(reason.error_message());
+        }
+    }
+
+    #[test]
+    fn lose_connection_delivers_pending_writes_then_done_on_both_sides() {
+        let mut pair = Loopback::connect(Side::default(), Side::default());
+        let t = pair.client_transport();
+        t.write(b"last words");
+        t.lose_connection();
+        t.write(b"!");
+        pair.pump();
+        assert_eq!(pair.server().got, b"last words!");
+        assert!(pair.is_closed());
+        assert_eq!(
+            pair.server().lost.as_deref(),
+            Some("connection was closed cleanly")
+        );
+        assert_eq!(
+            pair.client().lost.as_deref(),
+            Some("connection was closed cleanly")
+        );
+    }
+
+    #[test]
+    fn abort_drops_data_and_gives_aborted_and_lost() {
+        let mut pair = Loopback::connect(Side::default(), Side::default());
+        let t = pair.server_transport();
+        t.write(b"dropped");
+        t.abort_connection();
+        pair.pump();
+        assert!(pair.client().got.is_empty());
+        assert_eq!(
+            pair.server().lost.as_deref(),
+            Some("connection was aborted locally")
+        );
+        assert!(
+            pair.client()
+                .lost
+                .as_deref()
+                .unwrap()
+                .starts_with("connection to the other side was lost")
+        );
+    }
+
+    #[test]
+    fn a_paused_side_receives_nothing_until_resumed() {
+        let mut pair = Loopback::connect(Side::default(), Side::default());
+        pair.server_transport().pause_producing();
+        pair.client_transport().write(b"held");
+        assert!(!pair.pump());
+        assert!(pair.server().got.is_empty());
+        pair.server_transport().resume_producing();
+        assert!(pair.pump());
+        assert_eq!(pair.server().got, b"held");
+        assert!(!pair.is_closed());
+    }
+}
+
+mod memory_reactor {
+    use super::*;
+    use tokio_twisted::protocol::{ConnectorState, ReactorTcp, TcpConnectOptions, TcpListenOptions};
+    use tokio_twisted::testing::MemoryReactor;
+
+    #[test]
+    fn records_listen_and_connect_calls_with_their_factories() {
+        let reactor = MemoryReactor::new();
+        let port = reactor
+            .listen_tcp_with(
+                8080,
+                for_protocol(Recorder::default),
+                TcpListenOptions::new().backlog(7),
+            )
+            .unwrap();
+        assert_eq!(port.port(), 8080);
+        let connector = reactor
+            .connect_tcp_with(
+                "10.0.0.2",
+                25,
+                for_protocol(Recorder::default),
+                TcpConnectOptions::new(),
+            )
+            .unwrap();
+        assert_eq!(connector.state(), ConnectorState::Connecting);
+        assert_eq!(connector.destination().port(), Some(25));
+        let mut servers = reactor.take_tcp_servers();
+        assert_eq!((servers[0].port, servers[0].options.get_backlog()), (8080, 7));
+        assert!(
+            servers[0]
+                .factory
+                .build_dyn_protocol(&Address::Unix(None))
+                .is_some()
+        );
+        assert!(reactor.tcp_servers().is_empty());
+        assert_eq!(reactor.tcp_clients()[0].host, "10.0.0.2");
+        assert!(port.stop_listening().called());
+    }
+}

@@ -52,6 +52,7 @@ struct Script {
     on_made: OnTransport,
     on_data: OnData,
     on_read_lost: OnTransport,
+    on_lost: Option<Rc<dyn Fn()>>,
     half_close: bool,
 }
 
@@ -92,6 +93,9 @@ impl Protocol for Scripted {
     }
     fn connection_lost(&mut self, reason: Failure) {
         self.note(&format!("lost {}", reason_name(&reason)));
+        if let Some(f) = &self.script.on_lost {
+            f();
+        }
     }
     fn half_closeable(&self) -> bool {
         self.script.half_close
@@ -822,5 +826,59 @@ fn pausing_the_transport_stops_data_received_until_resumed() {
         let entries = log.borrow().join("|");
         assert!(entries.contains("server data queued"), "{entries}");
         assert!(entries.contains("factory lost done"), "{entries}");
+    });
+}
+
+#[test]
+fn connect_protocol_fires_with_the_transport_after_connection_made() {
+    use tokio_twisted::protocol::TcpConnectOptions;
+    common::bounded("connect_protocol", || {
+        let reactor = common::reactor();
+        let log = log();
+        let port = reactor
+            .listen_tcp(
+                0,
+                server(
+                    &log,
+                    Script {
+                        on_data: Some(Rc::new(|t: &Transport, d: &[u8]| {
+                            t.write(d);
+                            t.lose_connection();
+                        })),
+                        ..Script::default()
+                    },
+                ),
+            )
+            .unwrap();
+        let stopper = reactor.handle();
+        let client = Rc::new(RefCell::new(Scripted::new(
+            "client",
+            &log,
+            Script {
+                on_lost: Some(Rc::new(move || stopper.stop().unwrap())),
+                ..Script::default()
+            },
+        )));
+        let handle = reactor.handle();
+        let d = handle.connect_protocol(
+            "127.0.0.1",
+            port.port(),
+            Rc::clone(&client),
+            TcpConnectOptions::new(),
+        );
+        let seen = Rc::clone(&log);
+        reactor
+            .spawn_local(async move {
+                let transport = d.await.unwrap();
+                // connection_made has already run.
+                assert_eq!(seen.borrow().iter().filter(|e| *e == "client made").count(), 1);
+                transport.write(b"echo me");
+            })
+            .unwrap();
+        reactor.run().unwrap();
+        let entries = log.borrow().join("|");
+        assert!(entries.contains("client data echo me"), "{entries}");
+        assert!(entries.contains("client lost done"), "{entries}");
+        assert!(client.borrow().transport.is_some());
     });
 }

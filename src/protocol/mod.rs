@@ -49,7 +49,9 @@
 
 mod address;
 mod connector;
+mod creator;
 mod driver;
+mod dynamic;
 mod factory;
 mod port;
 mod producer;
@@ -63,6 +65,8 @@ mod transport;
 
 pub use address::Address;
 pub use connector::{Connector, ConnectorState};
+pub use creator::connect_protocol;
+pub use dynamic::{DynClientFactory, DynFactory, ReactorTcp};
 pub use factory::{ClientFactory, Factory, ProtocolFactory, SharedFactory, for_protocol};
 pub use port::ListeningPort;
 pub use producer::{Producer, ProducerAlreadyRegistered, ProducerKind};

@@ -20,9 +20,13 @@
 //! ```
 
 mod logged;
+mod loopback;
+mod memory_reactor;
 mod string_transport;
 
 pub use logged::LoggedErrors;
+pub use loopback::Loopback;
+pub use memory_reactor::{MemoryReactor, TcpClient, TcpServer};
 pub use string_transport::StringTransport;
 
 use crate::defer::Deferred;

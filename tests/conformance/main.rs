@@ -16,5 +16,6 @@ mod test_defer_primitives;
 mod test_endpoints;
 mod test_failure;
 mod test_internet;
+mod test_protocol;
 mod test_task;
 mod test_threads;

@@ -1,0 +1,178 @@
+// Tests: tests/tcp.rs, tests/conformance/test_protocol.rs
+
+//! `connect_protocol`: connect one protocol instance and get a Deferred (Twisted's
+//! `ClientCreator` and `connectProtocol`).
+
+use std::sync::{Arc, Mutex};
+
+use super::address::Address;
+use super::connector::Connector;
+use super::dynamic::ReactorTcp;
+use super::factory::{ClientFactory, Factory};
+use super::protocol::Protocol;
+use super::tcp::TcpConnectOptions;
+use super::transport::Transport;
+use crate::defer::{Deferred, Resolver};
+use crate::failure::Failure;
+use crate::lock::lock;
+use crate::reactor::ReactorHandle;
+
+impl ReactorHandle {
+    /// [`connect_protocol`] on this reactor.
+    ///
+    /// ```
+    /// use tokio_twisted::protocol::{Protocol, TcpConnectOptions};
+    /// use tokio_twisted::reactor::Reactor;
+    ///
+    /// struct Quiet;
+    /// impl Protocol for Quiet { fn data_received(&mut self, _: &[u8]) {} }
+    ///
+    /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+    /// let d = reactor.handle().connect_protocol("127.0.0.1", 9, Quiet, TcpConnectOptions::new());
+    /// d.cancel(); // stops the attempt
+    /// assert!(tokio_twisted::testing::failure_result_of(d).check::<tokio_twisted::defer::CancelledError>());
+    /// ```
+    #[doc(alias = "ClientCreator")]
+    #[doc(alias = "connectProtocol")]
+    pub fn connect_protocol<P: Protocol>(
+        &self,
+        host: &str,
+        port: u16,
+        protocol: P,
+        options: TcpConnectOptions,
+    ) -> Deferred<Transport> {
+        connect_protocol(self, host, port, protocol, options)
+    }
+}
+
+/// Connects `protocol` to `host`:`port` and returns a Deferred that fires with the
+/// connection's [`Transport`] once the protocol's `connection_made` has returned, or
+/// fails with the connection error ([`ConnectionRefusedError`](crate::error::ConnectionRefusedError),
+/// [`TimeoutError`](crate::error::TimeoutError), ...): Twisted's
+/// `ClientCreator(reactor, P).connectTCP(host, port)` and `connectProtocol`.
+///
+/// The protocol itself stays on the reactor thread (it need not be `Send`); pass an
+/// `Rc<RefCell<P>>` and keep a clone to look at it later. Cancelling the Deferred
+/// before it fires stops the attempt (its result is then a
+/// [`CancelledError`](crate::defer::CancelledError)). The Deferred fires right after
+/// `connection_made` (Twisted goes through `callLater(0)`).
+///
+/// Must be called on the reactor thread; otherwise (or after shutdown) the Deferred
+/// fails with the [`SpawnLocalError`](crate::reactor::SpawnLocalError).
+///
+/// ```
+/// use tokio_twisted::error::ConnectionRefusedError;
+/// use tokio_twisted::protocol::{connect_protocol, Protocol, TcpConnectOptions};
+/// use tokio_twisted::reactor::Reactor;
+///
+/// struct Quiet;
+/// impl Protocol for Quiet { fn data_received(&mut self, _: &[u8]) {} }
+///
+/// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+/// let handle = reactor.handle();
+/// // Nothing listens on a port that was just freed: the Deferred fails.
+/// let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+/// let d = connect_protocol(&handle, "127.0.0.1", free, Quiet, TcpConnectOptions::new())
+///     .add_errback(move |f| {
+///         handle.stop()?;
+///         Err(f)
+///     });
+/// reactor.run().unwrap();
+/// assert!(tokio_twisted::testing::failure_result_of(d).check::<ConnectionRefusedError>());
+/// ```
+#[doc(alias = "ClientCreator")]
+#[doc(alias = "connectProtocol")]
+pub fn connect_protocol<R, P>(
+    reactor: &R,
+    host: &str,
+    port: u16,
+    protocol: P,
+    options: TcpConnectOptions,
+) -> Deferred<Transport>
+where
+    R: ReactorTcp + ?Sized,
+    P: Protocol,
+{
+    let slot: Arc<Mutex<Option<Connector>>> = Arc::new(Mutex::new(None));
+    let cancel_slot = Arc::clone(&slot);
+    let (d, resolver) = Deferred::with_canceller(move |_| {
+        if let Some(connector) = lock(&cancel_slot).take() {
+            connector.disconnect();
+        }
+    });
+    let factory = OneShot {
+        protocol: Some(protocol),
+        resolver: resolver.clone(),
+    };
+    match reactor.connect_tcp_with(host, port, factory, options) {
+        Ok(connector) => *lock(&slot) = Some(connector),
+        Err(e) => {
+            let _ = resolver.errback(e);
+        }
+    }
+    d
+}
+
+/// A factory handing out one protocol instance and reporting the outcome.
+struct OneShot<P> {
+    protocol: Option<P>,
+    resolver: Resolver<Transport>,
+}
+
+impl<P: Protocol> Factory for OneShot<P> {
+    type Protocol = Announce<P>;
+
+    fn build_protocol(&mut self, _addr: &Address) -> Option<Announce<P>> {
+        let inner = self.protocol.take()?;
+        Some(Announce {
+            inner,
+            resolver: Some(self.resolver.clone()),
+        })
+    }
+}
+
+impl<P: Protocol> ClientFactory for OneShot<P> {
+    fn client_connection_failed(&mut self, _connector: &Connector, reason: Failure) {
+        // Already fired (cancelled) is fine.
+        let _ = self.resolver.errback(reason);
+    }
+}
+
+/// The protocol, announcing its connection once `connection_made` has returned.
+struct Announce<P> {
+    inner: P,
+    resolver: Option<Resolver<Transport>>,
+}
+
+impl<P: Protocol> Protocol for Announce<P> {
+    fn make_connection(&mut self, transport: Transport) {
+        self.inner.make_connection(transport.clone());
+        if let Some(resolver) = self.resolver.take() {
+            let _ = resolver.callback(transport);
+        }
+    }
+
+    fn connection_made(&mut self, transport: Transport) {
+        self.inner.connection_made(transport);
+    }
+
+    fn data_received(&mut self, data: &[u8]) {
+        self.inner.data_received(data);
+    }
+
+    fn connection_lost(&mut self, reason: Failure) {
+        self.inner.connection_lost(reason);
+    }
+
+    fn half_closeable(&self) -> bool {
+        self.inner.half_closeable()
+    }
+
+    fn read_connection_lost(&mut self) {
+        self.inner.read_connection_lost();
+    }
+
+    fn write_connection_lost(&mut self) {
+        self.inner.write_connection_lost();
+    }
+}

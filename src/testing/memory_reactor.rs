@@ -1,0 +1,215 @@
+// Tests: tests/protocol.rs, tests/conformance/test_protocol.rs
+
+//! `MemoryReactor`: a fake reactor that records `listen_tcp` and `connect_tcp` calls
+//! (Twisted's `twisted.internet.testing.MemoryReactor`).
+
+use std::cell::{Ref, RefCell};
+use std::fmt;
+use std::net::SocketAddr;
+
+use crate::error::ListenError;
+use crate::protocol::{
+    Address, ClientFactory, Connector, DynClientFactory, DynFactory, Factory, ListeningPort, ReactorTcp,
+    TcpConnectOptions, TcpListenOptions,
+};
+use crate::reactor::SpawnLocalError;
+
+/// A fake reactor for tests: [`listen_tcp_with`](ReactorTcp::listen_tcp_with) and
+/// [`connect_tcp_with`](ReactorTcp::connect_tcp_with) only record their arguments, with
+/// the factory, so a test can check them and build protocols from the factory by hand
+/// (Twisted's `MemoryReactor.tcpServers` and `tcpClients`).
+///
+/// Listening on port 0 records the port as given and returns a port whose host has port
+/// 0. Ports and connectors are detached: stopping a port fires at once, and connectors
+/// only change state.
+///
+/// ```
+/// use tokio_twisted::protocol::{for_protocol, Address, Protocol, ReactorTcp, TcpConnectOptions};
+/// use tokio_twisted::testing::MemoryReactor;
+///
+/// struct Quiet;
+/// impl Protocol for Quiet { fn data_received(&mut self, _: &[u8]) {} }
+///
+/// let reactor = MemoryReactor::new();
+/// reactor
+///     .connect_tcp_with("example.com", 1234, for_protocol(|| Quiet), TcpConnectOptions::new())
+///     .unwrap();
+/// let mut clients = reactor.take_tcp_clients();
+/// assert_eq!((clients[0].host.as_str(), clients[0].port), ("example.com", 1234));
+/// assert!(clients[0].factory.build_dyn_protocol(&Address::Unix(None)).is_some());
+/// ```
+#[derive(Default)]
+pub struct MemoryReactor {
+    servers: RefCell<Vec<TcpServer>>,
+    clients: RefCell<Vec<TcpClient>>,
+}
+
+/// A recorded `listen_tcp` call.
+///
+/// ```
+/// # use tokio_twisted::protocol::{for_protocol, Protocol, ReactorTcp, TcpListenOptions};
+/// # use tokio_twisted::testing::MemoryReactor;
+/// # struct Quiet;
+/// # impl Protocol for Quiet { fn data_received(&mut self, _: &[u8]) {} }
+/// let reactor = MemoryReactor::new();
+/// reactor.listen_tcp_with(80, for_protocol(|| Quiet), TcpListenOptions::new().backlog(5)).unwrap();
+/// assert_eq!(reactor.tcp_servers()[0].options.get_backlog(), 5);
+/// ```
+#[non_exhaustive]
+pub struct TcpServer {
+    /// The port asked for.
+    pub port: u16,
+    /// Backlog and interface.
+    pub options: TcpListenOptions,
+    /// The factory, type-erased.
+    pub factory: Box<dyn DynFactory>,
+    /// The port handle that was returned.
+    pub listening: ListeningPort,
+}
+
+/// A recorded `connect_tcp` call.
+///
+/// ```
+/// # use tokio_twisted::protocol::{for_protocol, Protocol, ReactorTcp, TcpConnectOptions};
+/// # use tokio_twisted::testing::MemoryReactor;
+/// # struct Quiet;
+/// # impl Protocol for Quiet { fn data_received(&mut self, _: &[u8]) {} }
+/// let reactor = MemoryReactor::new();
+/// reactor.connect_tcp_with("h", 1, for_protocol(|| Quiet), TcpConnectOptions::new()).unwrap();
+/// assert_eq!(reactor.take_tcp_clients()[0].options.get_timeout().as_secs(), 30);
+/// ```
+#[non_exhaustive]
+pub struct TcpClient {
+    /// The host asked for.
+    pub host: String,
+    /// The port asked for.
+    pub port: u16,
+    /// Timeout and bind address.
+    pub options: TcpConnectOptions,
+    /// The factory, type-erased.
+    pub factory: Box<dyn DynClientFactory>,
+    /// The connector that was returned (connecting).
+    pub connector: Connector,
+}
+
+impl MemoryReactor {
+    /// A reactor that has recorded nothing.
+    ///
+    /// ```
+    /// # use tokio_twisted::testing::MemoryReactor;
+    /// assert!(MemoryReactor::new().tcp_servers().is_empty());
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The `listen_tcp` calls so far, in order.
+    ///
+    /// ```
+    /// # use tokio_twisted::testing::MemoryReactor;
+    /// assert_eq!(MemoryReactor::new().tcp_servers().len(), 0);
+    /// ```
+    pub fn tcp_servers(&self) -> Ref<'_, Vec<TcpServer>> {
+        self.servers.borrow()
+    }
+
+    /// Takes the recorded `listen_tcp` calls (to use their factories).
+    ///
+    /// ```
+    /// # use tokio_twisted::testing::MemoryReactor;
+    /// assert!(MemoryReactor::new().take_tcp_servers().is_empty());
+    /// ```
+    pub fn take_tcp_servers(&self) -> Vec<TcpServer> {
+        std::mem::take(&mut self.servers.borrow_mut())
+    }
+
+    /// The `connect_tcp` calls so far, in order.
+    ///
+    /// ```
+    /// # use tokio_twisted::testing::MemoryReactor;
+    /// assert_eq!(MemoryReactor::new().tcp_clients().len(), 0);
+    /// ```
+    pub fn tcp_clients(&self) -> Ref<'_, Vec<TcpClient>> {
+        self.clients.borrow()
+    }
+
+    /// Takes the recorded `connect_tcp` calls (to use their factories and connectors).
+    ///
+    /// ```
+    /// # use tokio_twisted::testing::MemoryReactor;
+    /// assert!(MemoryReactor::new().take_tcp_clients().is_empty());
+    /// ```
+    pub fn take_tcp_clients(&self) -> Vec<TcpClient> {
+        std::mem::take(&mut self.clients.borrow_mut())
+    }
+}
+
+impl ReactorTcp for MemoryReactor {
+    fn listen_tcp_with<F: Factory>(
+        &self,
+        port: u16,
+        factory: F,
+        options: TcpListenOptions,
+    ) -> Result<ListeningPort, ListenError> {
+        let host = Address::Tcp(SocketAddr::new(options.get_interface(), port));
+        let listening = ListeningPort::detached(host);
+        self.servers.borrow_mut().push(TcpServer {
+            port,
+            options,
+            factory: Box::new(factory),
+            listening: listening.clone(),
+        });
+        Ok(listening)
+    }
+
+    fn connect_tcp_with<F: ClientFactory>(
+        &self,
+        host: &str,
+        port: u16,
+        factory: F,
+        options: TcpConnectOptions,
+    ) -> Result<Connector, SpawnLocalError> {
+        let ip = host
+            .parse()
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        let connector = Connector::detached(Address::Tcp(SocketAddr::new(ip, port)));
+        // Recorded as connecting, as the real reactor's connector starts.
+        let _ = connector.connect();
+        self.clients.borrow_mut().push(TcpClient {
+            host: host.to_owned(),
+            port,
+            options,
+            factory: Box::new(factory),
+            connector: connector.clone(),
+        });
+        Ok(connector)
+    }
+}
+
+impl fmt::Debug for MemoryReactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryReactor")
+            .field("tcp_servers", &self.servers.borrow().len())
+            .field("tcp_clients", &self.clients.borrow().len())
+            .finish()
+    }
+}
+
+impl fmt::Debug for TcpServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpServer")
+            .field("port", &self.port)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for TcpClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpClient")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
