@@ -18,4 +18,5 @@ mod test_failure;
 mod test_internet;
 mod test_protocol;
 mod test_task;
+mod test_tcp;
 mod test_threads;

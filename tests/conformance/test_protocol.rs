@@ -22,6 +22,8 @@
 //! - `FileWrapperTests.test_write`, `test_writeSequence`: `FileWrapper` (a transport over
 //!   a file object) is not ported; `StringTransport` records writes instead.
 
+#![allow(clippy::doc_markdown)] // the `twisted:` lines name Twisted tests verbatim
+
 use std::cell::RefCell;
 use std::net::SocketAddr;
 use std::rc::Rc;
