@@ -551,13 +551,15 @@ fn stop_listening_fires_once_closed_and_refuses_new_connections() {
         let d = port.stop_listening();
         let handle = reactor.handle();
         let checker = port.clone();
-        reactor.call_when_running(move || {
-            drop(d.add_callback(move |()| {
-                assert!(!checker.listening());
-                handle.stop()?;
-                Ok::<_, Failure>(())
-            }));
-        });
+        reactor
+            .call_when_running(move || {
+                drop(d.add_callback(move |()| {
+                    assert!(!checker.listening());
+                    handle.stop()?;
+                    Ok::<_, Failure>(())
+                }));
+            })
+            .unwrap();
         reactor.run().unwrap();
         *f2.borrow_mut() = true;
         assert!(*fired.borrow());
