@@ -86,7 +86,9 @@ mod errors;
 mod file_sender;
 mod intn;
 mod intn_codec;
+mod intn_control;
 mod line_codec;
+mod line_control;
 mod line_only;
 mod line_only_codec;
 mod line_receiver;
@@ -98,11 +100,13 @@ pub use errors::{
     NetstringCodecError, NetstringParseError, StringTooLongError,
 };
 pub use file_sender::{FileSender, TransferStoppedError};
-pub use intn::{IntNControl, IntNProtocol, IntNStringReceiver};
+pub use intn::{IntNProtocol, IntNStringReceiver};
 pub use intn_codec::{IntNCodec, LengthPrefix};
+pub use intn_control::IntNControl;
 pub use line_codec::{Delimiter, LineCodec};
+pub use line_control::LineControl;
 pub use line_only::{LineOnlyControl, LineOnlyProtocol, LineOnlyReceiver};
 pub use line_only_codec::LineOnlyCodec;
-pub use line_receiver::{LineControl, LineProtocol, LineReceiver};
+pub use line_receiver::{LineProtocol, LineReceiver};
 pub use netstring::{NetstringControl, NetstringProtocol, NetstringReceiver};
 pub use netstring_codec::NetstringCodec;
