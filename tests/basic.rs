@@ -9,18 +9,22 @@
 
 mod common;
 
+use std::cell::RefCell;
 use std::io::{self, Cursor, Read};
+use std::rc::Rc;
 
 use bytes::Bytes;
+use futures::{SinkExt, StreamExt};
 use proptest::prelude::*;
 use tokio_twisted::basic::{
-    Delimiter, FileSender, IntNControl, IntNProtocol, IntNStringReceiver, LengthPrefix, LineControl,
-    LineOnlyControl, LineOnlyProtocol, LineOnlyReceiver, LineProtocol, LineReceiver, NetstringControl,
-    NetstringParseError, NetstringProtocol, NetstringReceiver,
+    Delimiter, FileSender, IntNControl, IntNProtocol, IntNStringReceiver, LengthPrefix, LineCodec,
+    LineControl, LineOnlyControl, LineOnlyProtocol, LineOnlyReceiver, LineProtocol, LineReceiver,
+    NetstringControl, NetstringParseError, NetstringProtocol, NetstringReceiver,
 };
 use tokio_twisted::failure::Failure;
-use tokio_twisted::protocol::{Producer, ProducerKind, Protocol};
+use tokio_twisted::protocol::{Producer, ProducerKind, Protocol, for_protocol};
 use tokio_twisted::testing::{StringTransport, failure_result_of, success_result_of};
+use tokio_util::codec::Framed;
 
 fn connected<P: Protocol>(mut proto: P) -> (P, StringTransport) {
     let wire = StringTransport::new();
@@ -270,6 +274,50 @@ fn file_sender_edges() {
             .begin_file_transfer(Cursor::new(vec![1]), &wire.transport())
             .is_err()
     );
+}
+
+#[test]
+fn line_protocol_serves_a_tokio_client_over_tcp() {
+    // The adapter as a real server on the reactor (loopback, port 0), and a plain Tokio
+    // client framing its TcpStream with LineCodec.
+    common::bounded("line protocol over tcp", || {
+        struct Lengths;
+        impl LineReceiver for Lengths {
+            fn line_received(&mut self, line: Bytes, ctl: &mut LineControl<'_>) {
+                if line == "quit" {
+                    ctl.transport().lose_connection();
+                } else {
+                    ctl.send_line(line.len().to_string());
+                }
+            }
+        }
+        let reactor = common::reactor();
+        let port = reactor
+            .listen_tcp(0, for_protocol(|| LineProtocol::new(Lengths)))
+            .unwrap();
+        let number = port.port();
+        let handle = reactor.handle();
+        let replies = Rc::new(RefCell::new(Vec::new()));
+        let seen = Rc::clone(&replies);
+        reactor
+            .spawn_local(async move {
+                let socket = tokio::net::TcpStream::connect(("127.0.0.1", number))
+                    .await
+                    .unwrap();
+                let mut lines = Framed::new(socket, LineCodec::new());
+                for line in ["hello", "hi", "quit", "never answered"] {
+                    lines.feed(line).await.unwrap();
+                }
+                SinkExt::<&str>::flush(&mut lines).await.unwrap();
+                while let Some(reply) = lines.next().await {
+                    seen.borrow_mut().push(reply.unwrap());
+                }
+                handle.stop().unwrap();
+            })
+            .unwrap();
+        reactor.run().unwrap();
+        assert_eq!(*replies.borrow(), ["5", "2"]);
+    });
 }
 
 // ---- hostile input ----
