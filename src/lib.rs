@@ -69,6 +69,7 @@ mod log;
 pub mod porting;
 pub mod protocol;
 pub mod reactor;
+pub mod service;
 pub mod task;
 pub mod testing;
 pub mod threads;

@@ -16,4 +16,5 @@
 #![doc = include_str!("porting/testing.md")]
 #![doc = include_str!("porting/basic.md")]
 #![doc = include_str!("porting/adbapi.md")]
+#![doc = include_str!("porting/service.md")]
 #![doc = include_str!("porting/not_implemented.md")]

@@ -7,6 +7,8 @@ mod common;
 #[macro_use]
 mod clocks;
 mod test_adbapi;
+mod test_app_internet;
+mod test_application;
 mod test_base;
 mod test_basic;
 mod test_cooperator;
@@ -17,6 +19,7 @@ mod test_endpoints;
 mod test_failure;
 mod test_internet;
 mod test_protocol;
+mod test_service;
 mod test_task;
 mod test_tcp;
 mod test_threads;
