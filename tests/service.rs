@@ -172,10 +172,12 @@ fn the_runner_starts_the_application_and_shutdown_waits_for_its_stop() {
             slow.clone().set_service_parent(&app).unwrap();
             // Stop the reactor once running; the slow service finishes stopping 5 ms later.
             let (stopper, finisher, timers) = (handle.clone(), slow.clone(), handle.clone());
-            handle.call_when_running(move || {
-                stopper.stop().unwrap();
-                timers.call_later(Duration::from_millis(5), move || finisher.finish_stop());
-            });
+            handle
+                .call_when_running(move || {
+                    stopper.stop().unwrap();
+                    timers.call_later(Duration::from_millis(5), move || finisher.finish_stop());
+                })
+                .unwrap();
             run_application(&reactor, &app).unwrap();
             assert_eq!(
                 *log.lock().unwrap(),
@@ -215,7 +217,10 @@ fn the_runner_without_uid_or_gid_keeps_the_user() {
         let app = Application::new("app");
         Arc::new(BasicService::new()).set_service_parent(&app).unwrap();
         let h = reactor.handle();
-        reactor.handle().call_when_running(move || h.stop().unwrap());
+        reactor
+            .handle()
+            .call_when_running(move || h.stop().unwrap())
+            .unwrap();
         run_application(&reactor, &app).unwrap();
         let after = std::fs::metadata("/proc/self")
             .map(|m| std::os::unix::fs::MetadataExt::uid(&m))

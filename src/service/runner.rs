@@ -80,9 +80,14 @@ pub fn run_application(reactor: &Reactor, app: &Application) -> Result<(), Runne
         .start_service()
         .map_err(|f| RunnerError::Start(StartError::new(f)))?;
     let stopping = service.clone();
-    reactor
+    let registered = reactor
         .handle()
         .add_system_event_trigger(Phase::Before, Event::Shutdown, move || stopping.stop_service());
+    if registered.is_err() {
+        // The reactor has already shut down: it cannot run (`run` reports why), and no
+        // shutdown is left to stop the services, so stop them now.
+        drop(service.stop_service());
+    }
     reactor.run().map_err(RunnerError::Run)
 }
 
