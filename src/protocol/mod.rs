@@ -60,6 +60,7 @@ mod producer;
     reason = "the Protocol trait's own file, as Twisted's module"
 )]
 mod protocol;
+mod reconnecting;
 mod tcp;
 mod transport;
 
@@ -71,6 +72,7 @@ pub use factory::{ClientFactory, Factory, ProtocolFactory, SharedFactory, for_pr
 pub use port::ListeningPort;
 pub use producer::{Producer, ProducerAlreadyRegistered, ProducerKind};
 pub use protocol::Protocol;
+pub use reconnecting::{ReconnectingClientFactory, Reconnection};
 pub use tcp::{TcpConnectOptions, TcpListenOptions};
 pub use transport::{ProducerState, Transport};
 

@@ -16,6 +16,7 @@ mod test_core;
 mod test_defer;
 mod test_defer_primitives;
 mod test_endpoints;
+mod test_factories;
 mod test_failure;
 mod test_internet;
 mod test_protocol;
