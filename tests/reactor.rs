@@ -807,13 +807,15 @@ fn react_runs_until_async_callback() {
 
 /// twisted: ReactTests.test_runsUntilSyncCallback
 /// twisted: ReactCoroutineFunctionTests.test_runsUntilSyncCallback
-/// A main that succeeds at once still runs (and stops) the reactor, then exits with 0.
+/// A main that succeeds at once still runs (and stops) the reactor, at once (no time
+/// passes), then exits with 0.
 #[test]
 fn react_runs_until_sync_callback() {
     let _limit = crate::common::time_limit();
     for form in FORMS {
         let (code, reactor) = react_on(form, |_| succeed(()));
         assert_eq!(code, ExitCode::SUCCESS, "{form:?}");
+        assert!(reactor.seconds() == 0.0, "no time passed: {form:?}");
         assert!(
             matches!(reactor.run(), Err(RunError::NotRestartable(_))),
             "{form:?}"
@@ -842,14 +844,15 @@ fn react_runs_until_async_errback() {
 
 /// twisted: ReactTests.test_runsUntilSyncErrback
 /// twisted: ReactCoroutineFunctionTests.test_runsUntilSyncErrback
-/// An immediate failure is logged too and exits with 1.
+/// An immediate failure is logged too and exits with 1, at once (no time passes).
 #[test]
 fn react_runs_until_sync_errback() {
     let _limit = crate::common::time_limit();
     let logged = LoggedErrors::capture();
     for form in FORMS {
-        let (code, _) = react_on(form, |_| fail(Failure::msg("main failed")));
+        let (code, reactor) = react_on(form, |_| fail(Failure::msg("main failed")));
         assert_eq!(code, ExitCode::FAILURE, "{form:?}");
+        assert!(reactor.seconds() == 0.0, "no time passed: {form:?}");
         assert_eq!(logged.flush::<MessageError>().len(), 1, "{form:?}");
     }
 }

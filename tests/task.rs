@@ -307,9 +307,11 @@ fn looping_call_survives_dropping_every_handle_while_running() {
 
 proptest! {
     /// For random intervals and random advances, `LoopingCall` never replays missed
-    /// intervals (at most one call per advance, and the next call is always the first
-    /// grid point after now), `with_count` never passes 0, and the counts add up to the
-    /// number of grid points elapsed up to the last call.
+    /// intervals: a plain loop and a counting loop on the same grid are each called at most
+    /// once per advance, at the same instants, and the next call is always the first grid
+    /// point after now; `with_count` never passes 0, and the counts add up to the number of
+    /// grid points elapsed up to the last call. (The plain loop is what catches a replay: a
+    /// counting loop would be given a count of 0 for a replayed interval and skip it.)
     #[test]
     fn looping_call_grid(
         interval_ns in 1_u64..3_000_000_000,
@@ -322,23 +324,39 @@ proptest! {
         let calls: Log<(Duration, u64)> = log();
         let (c, l) = (clock.clone(), calls.clone());
         let lc = LoopingCall::with_count(clock.clone(), move |n| push(&l, (c.now(), n)));
+        let plain_calls: Log<Duration> = log();
+        let (c, l) = (clock.clone(), plain_calls.clone());
+        let plain = LoopingCall::new(clock.clone(), move || push(&l, c.now()));
         let interval = Duration::from_nanos(interval_ns);
         let start = clock.now();
         let _done = if start_now { lc.start(interval) } else { lc.start_later(interval) }.unwrap();
+        let _plain_done =
+            if start_now { plain.start(interval) } else { plain.start_later(interval) }.unwrap();
         let initial = u64::from(start_now);
         prop_assert_eq!(calls.lock().unwrap().len() as u64, initial);
+        prop_assert_eq!(plain_calls.lock().unwrap().len() as u64, initial);
         for per_mille in advances {
             let before = calls.lock().unwrap().len();
+            let plain_before = plain_calls.lock().unwrap().len();
             // Advances are fractions of the interval, so that exact grid points are hit.
             clock.advance(Duration::from_nanos(interval_ns * per_mille / 1000));
             let calls = snapshot(&calls);
+            let plain_calls = snapshot(&plain_calls);
             prop_assert!(calls.len() - before <= 1, "missed intervals were replayed");
+            prop_assert!(
+                plain_calls.len() - plain_before <= 1,
+                "missed intervals were replayed: {:?}",
+                &plain_calls[plain_before..]
+            );
+            let call_times: Vec<Duration> = calls.iter().map(|&(t, _)| t).collect();
+            prop_assert_eq!(&plain_calls, &call_times, "both loops run on the same grid");
             let now = clock.now();
             let elapsed = now.saturating_sub(start).as_nanos() / u128::from(interval_ns);
             let pending = clock.pending_calls();
-            prop_assert_eq!(pending.len(), 1);
+            prop_assert_eq!(pending.len(), 2);
             let next = start.as_nanos() + (elapsed + 1) * u128::from(interval_ns);
             prop_assert_eq!(pending[0].time().as_nanos(), next);
+            prop_assert_eq!(pending[1].time().as_nanos(), next);
             prop_assert!(calls.iter().all(|&(_, n)| n >= 1));
             if let Some(&(last, _)) = calls.last() {
                 let passed = last.saturating_sub(start).as_nanos() / u128::from(interval_ns);
@@ -347,6 +365,7 @@ proptest! {
             }
         }
         lc.stop().unwrap();
+        plain.stop().unwrap();
         prop_assert!(clock.pending_calls().is_empty());
     }
 }

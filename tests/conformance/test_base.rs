@@ -10,10 +10,15 @@
 //!   compare `call.time()` instead.
 //! - `DelayedCallMixin.test_repr`: Python's `str`/`repr` distinction; `Debug` is the one
 //!   format (checked by `test_str` below).
-//! - `DelayedCallNoDebugTests.test_str`, `test_switchToDebug`, `DelayedCallDebugTests.test_str`,
+//! - `DelayedCallNoDebugTests.test_switchToDebug`, `DelayedCallDebugTests.test_str`,
 //!   `test_switchFromDebug`: Twisted's debug mode recording creation stacks has no
-//!   counterpart (set `RUST_BACKTRACE` for failures' backtraces).
+//!   counterpart (set `RUST_BACKTRACE` for failures' backtraces). A call's text is always
+//!   the one without a creation stack, which `test_str` checks (and so ports
+//!   `DelayedCallNoDebugTests.test_str` too).
 //! - `ReactorBaseSignalTests.test_captureSIGBREAK`: Windows-only signal.
+//!
+//! Counts: 20 tests in Twisted's module (the mixin's 8 counted once); 7 ported here, 13 not
+//! applicable (above).
 
 #![allow(clippy::doc_markdown)] // the `twisted:` lines name Twisted tests verbatim
 
@@ -34,6 +39,7 @@ fn calls_at_zero_and_one() -> (
 }
 
 /// twisted: DelayedCallMixin.test_str
+/// twisted: DelayedCallNoDebugTests.test_str
 /// A call's text shows when it is due and its state.
 #[test]
 fn test_str() {

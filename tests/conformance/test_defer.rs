@@ -715,16 +715,21 @@ mod deferred_tests {
     }
 
     /// twisted: DeferredTests.test_callbackReturnsDeferred
-    /// A callback returning a paused Deferred holds the outer chain even after the inner one
-    /// fired. (The `unpause` half cannot be written: the inner Deferred moved into the chain.)
+    /// A callback returning a Deferred holds the outer chain until that Deferred's result
+    /// comes through: not when it fires while paused, only once it is unpaused, and the
+    /// next callback then gets its result.
     #[test]
     fn test_callback_returns_deferred() {
         let got = Record::new();
         let (d1, r1) = Deferred::<i32>::new();
         let (mut d2, r2) = Deferred::<i32>::new();
         d2.pause();
+        // The returned Deferred moves into d1's chain, so d2 (which the test keeps, to
+        // unpause it) hands its result to the one returned, as if it were d2 itself.
+        let (returned, r3) = Deferred::<i32>::new();
+        let mut d2 = d2.chain_deferred(r3);
         let g = got.clone();
-        let d1 = d1.add_callback(move |_| d2).add_callback(move |x| {
+        let d1 = d1.add_callback(move |_| returned).add_callback(move |x| {
             g.push(x);
             Ok(x)
         });
@@ -734,6 +739,9 @@ mod deferred_tests {
         assert!(got.is_empty(), "still should not have been called yet");
         assert!(d1.is_waiting());
         assert_no_result(&d1);
+        d2.unpause().unwrap();
+        assert_eq!(got.get(), [2], "the result should come from the second deferred");
+        assert_eq!(success_result_of(d1), 2);
     }
 
     /// twisted: DeferredTests.test_callbackMaybeReturnsFailure

@@ -5,9 +5,8 @@
 //!
 //! # Not applicable
 //!
-//! - FailureTests.test_failureValueFromFoundFailure, .test_ConstructionFails: Python-only:
-//!   `Failure()` discovering the exception being handled; a Rust Failure is always built from
-//!   an error value.
+//! - FailureTests.test_ConstructionFails: type system forbids it: a Rust Failure is always
+//!   built from an error value, never from "the exception being handled".
 //! - FailureTests.test_printDetailedTraceback, .test_printBriefTraceback: Python-only: three
 //!   traceback detail levels (`Failure::traceback` has one format, ported in
 //!   `test_print_traceback`).
@@ -15,12 +14,14 @@
 //!   .test_printTracebackCapturedVars, .test_printDetailedTracebackCapturedVarsCleaned:
 //!   Python-only: captured locals and globals.
 //! - FailureTests.test_invalidFormatFramesDetail: Python-only: `format_frames` detail names.
-//! - FailureTests.test_RaiseExceptionWithTB, .test_getTracebackObject,
-//!   .test_getTracebackObjectFromCaptureVars, .test_getTracebackObjectFromClean,
-//!   .test_getTracebackObjectFromCaptureVarsAndClean, .test_getTracebackObjectWithoutTraceback,
-//!   .test_tracebackFromExceptionInPython3, .test_cleanFailureRemovesTracebackInPython3,
-//!   .test_distb: Python traceback objects (a Rust backtrace is captured only when
-//!   `RUST_BACKTRACE` asks, which a test cannot switch per case).
+//! - FailureTests.test_RaiseExceptionWithTB: Python-only: re-raising with the original
+//!   traceback's innermost source line (a Rust error is returned, not re-raised).
+//! - FailureTests.test_getTracebackObjectFromCaptureVars, .test_getTracebackObjectFromClean,
+//!   .test_getTracebackObjectFromCaptureVarsAndClean, .test_cleanFailureRemovesTracebackInPython3:
+//!   Python-only: `captureVars` and `cleanFailure` (a Rust backtrace holds no objects to clean).
+//! - FailureTests.test_tracebackFromExceptionInPython3: Python-only: an exception's own
+//!   `__traceback__`; a Rust error carries no backtrace that a Failure could adopt.
+//! - FailureTests.test_distb: Python-only: the bytecode disassembler.
 //! - FailureTests.test_stackDeprecation: Python attribute deprecation.
 //! - FailureTests.test_failureWithoutTraceback, .test_failurePickling,
 //!   .test_failurePicklingIncludesParents, .test_settableFrames, .test_settableParents:
@@ -34,8 +35,12 @@
 //!   .test_fakeTracebackFrame: Python-only: fake frame objects.
 //! - DebugModeTests.test_regularFailure, .test_captureVars: Python-only: pdb post-mortem.
 //! - ExtendedGeneratorTests.test_failureConstructionFindsOriginalFailure,
-//!   .test_ambiguousFailureInGenerator, .test_ambiguousFailureFromGenerator: Python-only:
-//!   exception context inside generators.
+//!   .test_ambiguousFailureInGenerator: Python-only: `Failure()` finding the exception being
+//!   handled inside a generator; async code holds the Failure it was given as a value (see
+//!   `test_failure_value_from_found_failure`).
+
+//!
+//! Counts: 48 tests in Twisted's module; 14 ported here, 34 not applicable (above).
 
 #![allow(
     clippy::doc_markdown,
@@ -116,6 +121,82 @@ mod failure_tests {
         let e1: *const ValueError = f1.downcast_ref().unwrap();
         let e3: *const ValueError = f3.downcast_ref().expect("the same error is visible");
         assert_eq!(e1, e3);
+    }
+
+    /// twisted: FailureTests.test_failureValueFromFoundFailure
+    /// A Failure passed on by a `trap` that did not match (`?` in an errback) is the
+    /// original Failure, holding the original error.
+    #[test]
+    fn test_failure_value_from_found_failure() {
+        fn handle(f: &Failure) -> Result<(), Failure> {
+            f.trap::<ZeroDivisionError>()?;
+            Ok(())
+        }
+        let f1 = Failure::new(ValueError);
+        let f2 = handle(&f1).unwrap_err();
+        assert!(f2.ptr_eq(&f1));
+        let e1: *const ValueError = f1.downcast_ref().unwrap();
+        let e2: *const ValueError = f2.downcast_ref().unwrap();
+        assert_eq!(e1, e2);
+    }
+
+    /// Runs the test `name` of this binary again in a child process with `RUST_BACKTRACE`
+    /// set to `backtrace` (a backtrace setting is read once per process), and checks that
+    /// it passed there. Returns whether this is that child.
+    fn in_child_with_backtrace(name: &str, backtrace: &str) -> bool {
+        const CHILD: &str = "TOKIO_TWISTED_BACKTRACE_TEST_CHILD";
+        if std::env::var_os(CHILD).is_some() {
+            return true;
+        }
+        let child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([name, "--exact", "--test-threads=1"])
+            .env(CHILD, "1")
+            .env("RUST_BACKTRACE", backtrace)
+            .env_remove("RUST_LIB_BACKTRACE")
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&child.stdout);
+        assert!(
+            child.status.success() && out.contains("1 passed"),
+            "the test failed in its own process: {out}{}",
+            String::from_utf8_lossy(&child.stderr)
+        );
+        false
+    }
+
+    /// twisted: FailureTests.test_getTracebackObject
+    /// With backtraces asked for (`RUST_BACKTRACE=1`), a Failure keeps the backtrace taken
+    /// where it was created, and its traceback text includes it.
+    #[test]
+    fn test_get_traceback_object() {
+        let _limit = crate::common::time_limit();
+        if !in_child_with_backtrace("test_failure::failure_tests::test_get_traceback_object", "1") {
+            return;
+        }
+        let f = Failure::new(ZeroDivisionError);
+        let bt = f.backtrace().expect("a backtrace was asked for");
+        assert_eq!(bt.status(), std::backtrace::BacktraceStatus::Captured);
+        assert!(f.traceback().contains(&bt.to_string()));
+    }
+
+    /// twisted: FailureTests.test_getTracebackObjectWithoutTraceback
+    /// Without backtraces asked for (`RUST_BACKTRACE=0`), a Failure has none, and its
+    /// traceback text is just the error.
+    #[test]
+    fn test_get_traceback_object_without_traceback() {
+        let _limit = crate::common::time_limit();
+        if !in_child_with_backtrace(
+            "test_failure::failure_tests::test_get_traceback_object_without_traceback",
+            "0",
+        ) {
+            return;
+        }
+        let f = Failure::new(ZeroDivisionError);
+        assert!(f.backtrace().is_none());
+        assert_eq!(
+            f.traceback(),
+            format!("Failure {}: division by zero", f.type_name())
+        );
     }
 
     /// twisted: FailureTests.test_printTraceback
@@ -200,5 +281,23 @@ mod extended_generator_tests {
         let got = success_result_of(d);
         assert!(got.ptr_eq(&expected));
         assert!(got.check::<ZeroDivisionError>());
+    }
+
+    /// twisted: ExtendedGeneratorTests.test_ambiguousFailureFromGenerator
+    /// Async code that is given one failure and fails with another reports the new one.
+    #[test]
+    fn test_ambiguous_failure_from_generator() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("index out of range")]
+        struct IndexError;
+        let f = Failure::new(ZeroDivisionError);
+        let d = Deferred::<()>::from_future(async move {
+            match fail::<()>(f).await {
+                Err(_) => Err(Failure::new(IndexError)),
+                Ok(()) => panic!("yield should have raised"),
+            }
+        });
+        let got = tokio_twisted::testing::failure_result_of(d);
+        assert!(got.check::<IndexError>(), "{got:?}");
     }
 }

@@ -655,6 +655,30 @@ fn test_call_later() {
     assert_eq!(d.result().unwrap().unwrap(), "called");
 }
 
+/// twisted: TimeTests.test_callLater
+/// Calls the reactor has due at the same time run in the order they were scheduled, as
+/// Twisted's `Clock` promises (and its reactor does in practice).
+#[test]
+fn test_call_later_equal_deadlines_run_in_scheduling_order() {
+    let _limit = crate::common::time_limit();
+    let r = paused_reactor();
+    let order: Arc<Mutex<Vec<usize>>> = Arc::default();
+    // Twenty calls due at 1 s: the first scheduled with a 1 s delay before the clock moved,
+    // the rest with 0.5 s from 0.5 s, from a timed call.
+    let first = Arc::clone(&order);
+    r.call_later(Duration::from_secs(1), move || first.lock().unwrap().push(0));
+    let (rest, h) = (Arc::clone(&order), r.handle());
+    r.call_later(Duration::from_millis(500), move || {
+        for i in 1..20 {
+            let o = Arc::clone(&rest);
+            h.call_later(Duration::from_millis(500), move || o.lock().unwrap().push(i));
+        }
+    });
+    r.call_later(Duration::from_secs(2), stop_call(&r.handle()));
+    r.run().unwrap();
+    assert_eq!(*order.lock().unwrap(), (0..20).collect::<Vec<_>>());
+}
+
 /// twisted: TimeTests.test_callLaterReset
 /// A reset call is scheduled at the new time.
 #[test]
@@ -887,28 +911,27 @@ fn test_get_delayed_calls() {
 }
 
 /// twisted: DelayedTests.test_active
-/// A call is active until it has run.
+/// A call is active until it runs, and no longer active from inside its own run (checked
+/// in a callback of the Deferred that the call fires, as Twisted's test does).
 #[test]
 fn test_active() {
     let _limit = crate::common::time_limit();
     let r = paused_reactor();
     let slot: Arc<Mutex<Option<DelayedCall>>> = Arc::default();
     let seen = Arc::new(Mutex::new(Vec::new()));
-    let (s, h) = (Arc::clone(&seen), r.handle());
-    let (later_slot, later_seen) = (Arc::clone(&slot), Arc::clone(&seen));
+    let (d, resolver) = Deferred::<bool>::new();
     let call = r.call_later(Duration::from_millis(10), move || {
-        // Check after the call finished, from the next iteration.
-        h.call_from_thread(move || {
-            later_seen
-                .lock()
-                .unwrap()
-                .push(later_slot.lock().unwrap().as_ref().unwrap().active());
-            ReactorHandle::current().unwrap().stop()
-        })
-        .unwrap();
+        resolver.callback(true).unwrap();
     });
-    s.lock().unwrap().push(call.active());
+    seen.lock().unwrap().push(call.active());
     *slot.lock().unwrap() = Some(call);
+    let (later_slot, later_seen, h) = (Arc::clone(&slot), Arc::clone(&seen), r.handle());
+    let _checked = d.add_callback(move |success| {
+        let active = later_slot.lock().unwrap().as_ref().unwrap().active();
+        later_seen.lock().unwrap().push(active);
+        h.stop().unwrap();
+        Ok(success)
+    });
     r.run().unwrap();
     assert_eq!(*seen.lock().unwrap(), [true, false]);
 }

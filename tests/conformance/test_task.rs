@@ -259,6 +259,22 @@ fn test_call_later_reset_inside_call_keeps_calls_ordered() {
     assert_eq!(take(&result), [("c", 3.0), ("b", 4.0)]);
 }
 
+/// twisted: ClockTests.test_callLaterKeepsCallsOrdered
+/// Calls due at the same time run in the order they were scheduled (Twisted's `Clock`
+/// keeps its calls stably sorted by time), whatever delays they were scheduled with.
+#[test]
+fn test_call_later_keeps_calls_ordered_at_equal_deadlines() {
+    let result = log();
+    let clock = Clock::new();
+    clock.call_later(secs(2), log_time(&clock, &result, "a"));
+    clock.advance(secs(1));
+    clock.call_later(secs(1), log_time(&clock, &result, "b"));
+    clock.call_later(secs(1), log_time(&clock, &result, "c"));
+    clock.call_later(Duration::ZERO, log_time(&clock, &result, "now"));
+    clock.advance(secs(1));
+    assert_eq!(take(&result), [("now", 2.0), ("a", 2.0), ("b", 2.0), ("c", 2.0)]);
+}
+
 // ---------------------------------------------------------------- LoopTests
 
 /// twisted: LoopTests.test_callbackTimeSkips

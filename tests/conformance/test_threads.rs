@@ -23,7 +23,7 @@ use tokio_twisted::threads::{
     ThreadPool, blocking_call_from_thread, call_multiple_in_thread, defer_to_thread, defer_to_thread_pool,
 };
 
-use crate::common::reactor;
+use crate::common::{paused_reactor, reactor};
 
 fn stop_from_thread(handle: &ReactorHandle) {
     let stopper = handle.clone();
@@ -326,18 +326,41 @@ fn test_thread_tests_builder_suggest_thread_pool_size() {
 }
 
 /// twisted: ThreadTestsBuilder.test_delayedCallFromThread
-/// A `call_from_thread` made from a timed call wakes the loop at once, though nothing else
-/// is scheduled (the reactor would otherwise wait forever: the test ending proves it).
+/// A `call_from_thread` made from a timed call runs in the next iteration, though nothing
+/// else is scheduled: the reactor stops through it well before a 60 s fail-safe.
 #[test]
 fn test_delayed_call_from_thread() {
     let _limit = crate::common::time_limit();
-    let r = reactor();
+    // Paused time: were the loop not woken, it would idle straight to the fail-safe, so the
+    // check below is exact instead of Twisted's "less than 30 of 60 seconds" heuristic.
+    let r = paused_reactor();
     let h = r.handle();
+    let ran = Arc::new(Mutex::new(None));
+    let ran_at = Arc::clone(&ran);
     r.call_later(Duration::ZERO, move || {
-        let stopper = h.clone();
-        h.call_from_thread(move || stopper.stop()).unwrap();
+        let inner = h.clone();
+        h.call_from_thread(move || {
+            *ran_at.lock().unwrap() = Some(inner.seconds());
+            inner.stop()
+        })
+        .unwrap();
     });
+    let timed_out = Arc::new(Mutex::new(false));
+    let (t, h) = (Arc::clone(&timed_out), r.handle());
+    let fail_safe = r.call_later(Duration::from_secs(60), move || {
+        *t.lock().unwrap() = true;
+        h.stop().unwrap();
+    });
+    let before = r.seconds();
     r.run().unwrap();
+    let after = r.seconds();
+    assert!(
+        !*timed_out.lock().unwrap(),
+        "the thread call waited for the 60 s fail-safe"
+    );
+    assert!(fail_safe.active());
+    assert!(after - before < 30.0, "{before} .. {after}");
+    assert_eq!(*ran.lock().unwrap(), Some(before), "ran in the first iterations");
 }
 
 /// twisted: ThreadTestsBuilder.test_callFromThread
