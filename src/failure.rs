@@ -1,4 +1,4 @@
-// Tests: tests/failure.rs, tests/conformance/test_failure.rs
+// Tests: tests/failure.rs, tests/conformance/test_failure.rs, tests/unhandled_stderr.rs
 
 //! [`Failure`]: the one type-erased error that travels down a Deferred's errback chain.
 //!
@@ -12,6 +12,25 @@
 //! `RUST_BACKTRACE` (or `RUST_LIB_BACKTRACE`) asks for one (Twisted #5011). Cloning is a
 //! reference-count increment, because a Failure, like Twisted's, is a shared record: a
 //! `DeferredList` keeps the Failure it reports while the input Deferred keeps it too.
+//!
+//! A Failure that reaches the end of a Deferred's chain with nobody handling it is reported
+//! once, when the Deferred is dropped: through `tracing` when a subscriber is installed,
+//! otherwise on standard error as "Unhandled error in Deferred:" followed by its
+//! [`traceback`](Failure::traceback) (the message, each `caused by:`, and the backtrace when
+//! `RUST_BACKTRACE` asks), so that it is never lost because logging was not set up. Tests
+//! capture such reports with [`LoggedErrors`](crate::testing::LoggedErrors).
+//!
+//! ```
+//! use tokio_twisted::defer::fail;
+//! use tokio_twisted::failure::Failure;
+//!
+//! // With a subscriber, the report is a `tracing` error event (this one discards it);
+//! // without one, the same drop would print the report on stderr.
+//! let subscriber = tracing_subscriber::fmt().with_writer(std::io::sink).finish();
+//! tracing::subscriber::with_default(subscriber, || {
+//!     drop(fail::<()>(Failure::msg("nobody handled me")));
+//! });
+//! ```
 //!
 //! Two error types of its own mark where a Failure came from: [`PanicError`] (a callback
 //! panicked, as a raised exception becomes a Failure in Twisted) and [`MessageError`]

@@ -1,9 +1,19 @@
-// Tests: tests/defer.rs (unhandled errors), tests/testing.rs
+// Tests: tests/defer.rs (unhandled errors), tests/testing.rs, tests/unhandled_stderr.rs
 
-//! The one route by which the library reports errors nobody handled: `tracing`, or the
-//! capture installed by [`crate::testing::LoggedErrors`] on the current thread.
+//! The one route by which the library reports errors nobody handled: the capture installed
+//! by [`crate::testing::LoggedErrors`] on the current thread if there is one, else
+//! `tracing` if a subscriber listens, else standard error.
+//!
+//! Standard error is the one place where the library writes output itself, and only when
+//! no `tracing` subscriber is installed: a failure nobody handled must not vanish because
+//! the program never set up logging (Twisted prints "Unhandled error in Deferred" to
+//! stderr when logging was never started). Once a subscriber is installed, reports go
+//! only through `tracing`, where the application decides what is shown. The text is
+//! written straight to the stderr handle, ignoring errors: reporting a failure must never
+//! itself panic (as `eprintln!` does when stderr is broken).
 
 use std::cell::RefCell;
+use std::io::Write as _;
 
 use crate::failure::Failure;
 
@@ -14,17 +24,39 @@ thread_local! {
 
 /// Reports a Failure that reached the end of a dropped Deferred unhandled.
 pub(crate) fn unhandled_in_deferred(failure: &Failure) {
-    if !capture(failure) {
+    if capture(failure) {
+        return;
+    }
+    if subscribed() {
         tracing::error!(failure = ?failure, "Unhandled error in Deferred: {failure}");
+    } else {
+        to_stderr("Unhandled error in Deferred", failure);
     }
 }
 
 /// Reports a Failure caught by the library while running user code outside any Deferred
 /// (a timed call, a system event trigger, a thread call).
 pub(crate) fn failure(context: &str, failure: &Failure) {
-    if !capture(failure) {
-        tracing::error!(failure = ?failure, "{context}: {failure}");
+    if capture(failure) {
+        return;
     }
+    if subscribed() {
+        tracing::error!(failure = ?failure, "{context}: {failure}");
+    } else {
+        to_stderr(context, failure);
+    }
+}
+
+/// Whether a `tracing` subscriber (global, or scoped to this thread) would see an event.
+fn subscribed() -> bool {
+    tracing::dispatcher::get_default(|d| !d.is::<tracing::subscriber::NoSubscriber>())
+}
+
+/// Writes `context:` and the failure's traceback (its message, every `caused by:` below it,
+/// and the backtrace when `RUST_BACKTRACE` asked for one) to standard error, in one write.
+fn to_stderr(context: &str, failure: &Failure) {
+    let text = format!("{context}:\n{failure:?}\n");
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 fn capture(failure: &Failure) -> bool {

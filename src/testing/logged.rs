@@ -4,9 +4,9 @@
 
 use crate::failure::Failure;
 
-/// Captures, on the current thread, the failures the library would otherwise log through
-/// `tracing` (unhandled errors in Deferreds, failing timed calls and triggers), like
-/// trial's `flushLoggedErrors`.
+/// Captures, on the current thread, the failures the library would otherwise report
+/// (unhandled errors in Deferreds, failing timed calls and triggers) through `tracing` or,
+/// with no subscriber installed, on standard error; like trial's `flushLoggedErrors`.
 ///
 /// Captures nest; reports made on other threads are not captured. If a capture is dropped
 /// with failures nobody flushed, it panics, failing the test, as trial fails a test that
