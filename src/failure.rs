@@ -1,12 +1,14 @@
-// Tests: tests/failure.rs, tests/conformance/test_failure.rs, tests/unhandled_stderr.rs
+// Tests: tests/failure.rs, tests/anyhow.rs, tests/conformance/test_failure.rs,
+// tests/unhandled_stderr.rs
 
 //! [`Failure`]: the one type-erased error that travels down a Deferred's errback chain.
 //!
 //! A `Failure` is Twisted's `twisted.python.failure.Failure` in Rust clothes, built the way
-//! `anyhow::Error` is: any `Error + Send + Sync + 'static` converts into it (so `?` works inside
-//! callbacks), and it can be asked what it holds with [`check`](Failure::check),
-//! [`trap`](Failure::trap), [`downcast_ref`](Failure::downcast_ref) and
-//! [`downcast`](Failure::downcast).
+//! `anyhow::Error` is: any `Error + Send + Sync + 'static` (and a message, a boxed error or an
+//! `anyhow::Error`) converts into it, so `?` works inside callbacks (with the `anyhow`
+//! feature, `?` also turns a Failure into an `anyhow::Error`). It can be asked what it holds
+//! with [`check`](Failure::check), [`trap`](Failure::trap),
+//! [`downcast_ref`](Failure::downcast_ref) and [`downcast`](Failure::downcast).
 //!
 //! It is cheap: creating one allocates once and captures a backtrace only when
 //! `RUST_BACKTRACE` (or `RUST_LIB_BACKTRACE`) asks for one (Twisted #5011). Cloning is a
@@ -67,7 +69,7 @@ use std::sync::Arc;
 /// a [`PanicError`], exactly as a raised exception becomes a Failure in Twisted.
 ///
 /// `Failure` deliberately does not implement [`std::error::Error`] (as `anyhow::Error` does
-/// not): that keeps the blanket `From<E: Error>` conversion coherent. Use
+/// not): that keeps the blanket `From` conversion from every error coherent. Use
 /// [`Failure::as_error`] or [`Failure::into_boxed`] where a `dyn Error` is needed.
 ///
 /// ```
@@ -441,12 +443,99 @@ impl StdError for FailureError {
     }
 }
 
+/// Any error converts into a Failure, so `?` works in callbacks: every
+/// `Error + Send + Sync + 'static` type, and everything else that converts into a
+/// `Box<dyn Error + Send + Sync>` (a `String` or `&str` message, an already boxed error, and
+/// `anyhow::Error` without any feature of this crate).
+///
+/// The error keeps its own type for [`check`](Failure::check) and
+/// [`downcast_ref`](Failure::downcast_ref). With this crate's `anyhow` feature, so does the
+/// error inside an `anyhow::Error`: one made from an `io::Error` gives a Failure for which
+/// `check::<io::Error>()` is true (an error with `anyhow` context added keeps the original
+/// in [`chain`](Failure::chain) instead); without the feature, an `anyhow::Error` keeps its
+/// message and causes but not its type. A boxed Failure, or an `anyhow::Error` made from
+/// one, comes back as that same Failure.
+///
+/// ```
+/// use tokio_twisted::failure::Failure;
+///
+/// fn parse(s: &str) -> Result<u8, Failure> {
+///     let n: u8 = s.parse()?; // a ParseIntError
+///     if n == 0 {
+///         Err("zero is not allowed")?; // a message
+///     }
+///     Ok(n)
+/// }
+/// assert!(parse("x").unwrap_err().check::<std::num::ParseIntError>());
+/// assert_eq!(parse("0").unwrap_err().error_message(), "zero is not allowed");
+/// ```
 impl<E> From<E> for Failure
 where
-    E: StdError + Send + Sync + 'static,
+    E: Into<Box<dyn StdError + Send + Sync + 'static>> + 'static,
 {
     fn from(error: E) -> Self {
-        Failure::new(error)
+        // `Into<Box<dyn Error>>` rather than `E: Error` so that `anyhow::Error` (which is
+        // not an `Error`, and which a second `From` impl could not be told apart from one
+        // coherently) converts too. Every `Error` type is boxed as itself, so downcasting
+        // still sees it. Test: tests/anyhow.rs, tests/failure.rs.
+        #[cfg(feature = "anyhow")]
+        if std::any::TypeId::of::<E>() == std::any::TypeId::of::<anyhow::Error>() {
+            let any: Box<dyn Any> = Box::new(error);
+            let error = any
+                .downcast::<anyhow::Error>()
+                .expect("invariant: the type ids matched");
+            return Self::from_anyhow(*error);
+        }
+        match error.into().downcast::<FailureError>() {
+            Ok(wrapped) => wrapped.0,
+            Err(error) => Self::from_parts(error, type_name::<E>()),
+        }
+    }
+}
+
+/// With the `anyhow` feature, `?` turns a Failure into an `anyhow::Error`.
+///
+/// The `anyhow::Error` holds the Failure itself: its message and causes are the Failure's,
+/// and converting it back with `Failure::from` gives the very same Failure, on which
+/// [`check`](Failure::check) and [`downcast_ref`](Failure::downcast_ref) reach the original
+/// error. (`anyhow::Error::downcast_ref` does not see through the Failure: convert back
+/// first.)
+///
+/// ```
+/// use tokio_twisted::defer::fail;
+/// use tokio_twisted::failure::Failure;
+///
+/// async fn fetch() -> anyhow::Result<u32> {
+///     let missing = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+///     let n = fail::<u32>(Failure::new(missing)).await?; // Failure -> anyhow::Error
+///     Ok(n)
+/// }
+///
+/// let err = futures::executor::block_on(fetch()).unwrap_err();
+/// assert_eq!(err.to_string(), "no such file");
+/// // The original error, by converting back:
+/// let f = Failure::from(err);
+/// assert_eq!(f.downcast_ref::<std::io::Error>().unwrap().kind(), std::io::ErrorKind::NotFound);
+/// ```
+#[cfg(feature = "anyhow")]
+impl Failure {
+    /// The Failure an `anyhow::Error` holds, or one holding its error as that error's own
+    /// type (anyhow's plain `Into<Box<dyn Error>>` would hide the type from downcasting).
+    fn from_anyhow(error: anyhow::Error) -> Self {
+        match error.downcast::<FailureError>() {
+            Ok(wrapped) => wrapped.0,
+            Err(error) => Self::from_parts(
+                error.reallocate_into_boxed_dyn_error_without_backtrace(),
+                "anyhow::Error",
+            ),
+        }
+    }
+}
+
+#[cfg(feature = "anyhow")]
+impl From<Failure> for anyhow::Error {
+    fn from(failure: Failure) -> Self {
+        anyhow::Error::new(FailureError(failure))
     }
 }
 

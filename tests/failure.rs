@@ -166,3 +166,20 @@ fn broken_display_is_survivable() {
     assert!(f.traceback().contains("BrokenDisplay"));
     assert!(format!("{f:#?}").contains("BrokenDisplay"));
 }
+
+/// Messages and boxed errors convert with `?` as well; a boxed Failure comes back as itself.
+#[test]
+fn messages_and_boxed_errors_convert() {
+    fn msg() -> Result<(), Failure> {
+        Err("plain text")?;
+        Ok(())
+    }
+    assert_eq!(msg().unwrap_err().error_message(), "plain text");
+    let owned = Failure::from(String::from("owned text"));
+    assert_eq!(owned.error_message(), "owned text");
+    let original = Failure::msg("boxed");
+    let boxed: Box<dyn std::error::Error + Send + Sync> = original.clone().into_boxed();
+    assert!(Failure::from(boxed).ptr_eq(&original));
+    let io: Box<dyn std::error::Error + Send + Sync> = Box::new(std::io::Error::other("io"));
+    assert!(Failure::from(io).check::<std::io::Error>());
+}

@@ -42,7 +42,10 @@ fn child() {
         Ok("timed-call") => {
             let reactor = common::paused_reactor();
             reactor.call_later(std::time::Duration::ZERO, || panic!("the timed call failed"));
-            reactor.call_later(std::time::Duration::from_secs(1), common::stop_call(&reactor.handle()));
+            reactor.call_later(
+                std::time::Duration::from_secs(1),
+                common::stop_call(&reactor.handle()),
+            );
             reactor.run().unwrap();
         }
         _ => {}
@@ -72,10 +75,19 @@ fn without_a_subscriber_the_report_goes_to_stderr() {
     let _limit = common::time_limit();
     let out = run_child("no-subscriber", "0");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("Unhandled error in Deferred:\nFailure "), "{stderr}");
-    assert!(stderr.contains("DatabaseDown: could not reach the database"), "{stderr}");
+    assert!(
+        stderr.contains("Unhandled error in Deferred:\nFailure "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("DatabaseDown: could not reach the database"),
+        "{stderr}"
+    );
     assert!(stderr.contains("  caused by: connection refused"), "{stderr}");
-    assert!(!stderr.contains("stack backtrace") && !stderr.contains(" 0: "), "{stderr}");
+    assert!(
+        !stderr.contains("stack backtrace") && !stderr.contains(" 0: "),
+        "{stderr}"
+    );
     assert!(!String::from_utf8_lossy(&out.stdout).contains("Unhandled"));
 }
 
@@ -86,7 +98,10 @@ fn the_backtrace_is_printed_when_asked_for() {
     let _limit = common::time_limit();
     let out = run_child("no-subscriber", "1");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("Unhandled error in Deferred:\nFailure "), "{stderr}");
+    assert!(
+        stderr.contains("Unhandled error in Deferred:\nFailure "),
+        "{stderr}"
+    );
     assert!(stderr.contains(" 0: "), "a backtrace's first frame: {stderr}");
     assert!(stderr.contains("drop_an_unhandled_failure"), "{stderr}");
 }
