@@ -8,12 +8,12 @@
 //! no `tracing` subscriber is installed: a failure nobody handled must not vanish because
 //! the program never set up logging (Twisted prints "Unhandled error in Deferred" to
 //! stderr when logging was never started). Once a subscriber is installed, reports go
-//! only through `tracing`, where the application decides what is shown. The text is
-//! written straight to the stderr handle, ignoring errors: reporting a failure must never
-//! itself panic (as `eprintln!` does when stderr is broken).
+//! only through `tracing`, where the application decides what is shown. The text goes
+//! through `eprint!`, so that the test harness captures it with the rest of a test's output
+//! (shown only for a test that fails); as `eprint!` panics when stderr is broken, the write
+//! runs under `catch_unwind`: reporting a failure must never itself panic.
 
 use std::cell::RefCell;
-use std::io::Write as _;
 
 use crate::failure::Failure;
 
@@ -56,7 +56,8 @@ fn subscribed() -> bool {
 /// and the backtrace when `RUST_BACKTRACE` asked for one) to standard error, in one write.
 fn to_stderr(context: &str, failure: &Failure) {
     let text = format!("{context}:\n{failure:?}\n");
-    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    // One `eprint!` call, so the report is not interleaved with another thread's output.
+    let _ = std::panic::catch_unwind(|| eprint!("{text}"));
 }
 
 fn capture(failure: &Failure) -> bool {

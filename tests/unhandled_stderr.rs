@@ -54,7 +54,8 @@ fn child() {
 
 fn run_child(what: &str, backtrace: &str) -> Output {
     let out = Command::new(std::env::current_exe().unwrap())
-        .args(["child", "--exact", "--test-threads=1"])
+        // `--nocapture`: the report is an `eprint!`, which the harness would otherwise keep.
+        .args(["child", "--exact", "--test-threads=1", "--nocapture"])
         .env(CHILD, what)
         .env("RUST_BACKTRACE", backtrace)
         .env_remove("RUST_LIB_BACKTRACE")
