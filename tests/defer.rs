@@ -587,3 +587,27 @@ fn result_of_a_paused_deferred_with_nothing_pending() {
     d.unpause().unwrap();
     assert_eq!(success_result_of(d), 1);
 }
+
+/// Values of different types (small, large, changing type down a chain) fired and taken
+/// one after another on one thread come out intact: the per-thread reuse of value boxes
+/// never hands a box of one type to another.
+#[test]
+fn values_of_many_types_in_turn_on_one_thread() {
+    for i in 0..3u8 {
+        let (a, ra) = Deferred::<u8>::new();
+        ra.callback(i).unwrap();
+        assert_eq!(success_result_of(a), i);
+        let (b, rb) = Deferred::<String>::new();
+        rb.callback(format!("s{i}")).unwrap();
+        assert_eq!(success_result_of(b), format!("s{i}"));
+        let (c, rc) = Deferred::<[u8; 256]>::new();
+        rc.callback([i; 256]).unwrap();
+        assert_eq!(success_result_of(c), [i; 256]);
+        let (d, rd) = Deferred::<u8>::new();
+        let d = d
+            .add_callback(|x| Ok::<_, Failure>(u64::from(x) * 1000))
+            .add_callback(|x| Ok::<_, Failure>(x.to_string()));
+        rd.callback(i).unwrap();
+        assert_eq!(success_result_of(d), format!("{}", u64::from(i) * 1000));
+    }
+}

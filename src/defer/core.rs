@@ -47,6 +47,9 @@ thread_local! {
     static SPARE: Cell<Option<Value>> = const { Cell::new(None) };
 }
 
+/// The largest value box worth keeping as the spare, in bytes.
+const SPARE_MAX_SIZE: usize = 64;
+
 /// Boxes a typed value for the chain, in the spare box when it has the right type.
 #[inline]
 pub(crate) fn boxed<U: Send + 'static>(value: U) -> Value {
@@ -68,8 +71,11 @@ pub(crate) fn unbox<T: 'static>(mut slot: Value) -> T {
         .downcast_mut::<Option<T>>()
         .and_then(Option::take)
         .expect("invariant: a chain value has the type its step was added with");
-    // Only an emptied `None` is kept, so no user value's `Drop` runs inside the cell.
-    let _ = SPARE.try_with(|s| s.set(Some(slot)));
+    // Only an emptied `None` is kept, so no user value's `Drop` runs inside the cell; and
+    // only a small one, so that a thread does not hold on to a large value's allocation.
+    if size_of::<Option<T>>() <= SPARE_MAX_SIZE {
+        let _ = SPARE.try_with(|s| s.set(Some(slot)));
+    }
     value
 }
 
