@@ -53,27 +53,29 @@ fn echo_through_strings(server: &'static str, client: &'static str) -> Vec<u8> {
         let h = reactor.handle();
         let out = Arc::new(Mutex::new(None));
         let result = Arc::clone(&out);
-        reactor.call_when_running(move || {
-            let listening = server_from_string(&h, server)
-                .unwrap()
-                .listen(for_protocol(|| Echo(None)));
-            drop(listening.add_callback(move |port: ListeningPort| {
-                let client = client.replace("{port}", &port.port().to_string());
-                let endpoint = client_from_string(&h, &client).unwrap();
-                let reactor = h.clone();
-                let d = endpoint.connect(for_protocol(move || Collect {
-                    got: Vec::new(),
-                    out: Arc::clone(&out),
-                    reactor: reactor.clone(),
-                }));
-                drop(d.add_callback(|t: Transport| {
-                    t.write(b"hello");
-                    t.lose_connection();
+        reactor
+            .call_when_running(move || {
+                let listening = server_from_string(&h, server)
+                    .unwrap()
+                    .listen(for_protocol(|| Echo(None)));
+                drop(listening.add_callback(move |port: ListeningPort| {
+                    let client = client.replace("{port}", &port.port().to_string());
+                    let endpoint = client_from_string(&h, &client).unwrap();
+                    let reactor = h.clone();
+                    let d = endpoint.connect(for_protocol(move || Collect {
+                        got: Vec::new(),
+                        out: Arc::clone(&out),
+                        reactor: reactor.clone(),
+                    }));
+                    drop(d.add_callback(|t: Transport| {
+                        t.write(b"hello");
+                        t.lose_connection();
+                        Ok(())
+                    }));
                     Ok(())
                 }));
-                Ok(())
-            }));
-        });
+            })
+            .unwrap();
         reactor.run().unwrap();
         let got = result.lock().unwrap().take();
         got.unwrap_or_default()
@@ -107,27 +109,29 @@ fn tcp4_client_resolves_localhost() {
         let h = reactor.handle();
         let out = Arc::new(Mutex::new(None));
         let result = Arc::clone(&out);
-        reactor.call_when_running(move || {
-            let listening = server_from_string(&h, "tcp:0:interface=127.0.0.1")
-                .unwrap()
-                .listen(for_protocol(|| Echo(None)));
-            drop(listening.add_callback(move |port: ListeningPort| {
-                let stop = h.clone();
-                let d = Tcp4ClientEndpoint::new(&h, "localhost", port.port())
-                    .connect(for_protocol(|| Echo(None)));
-                drop(d.add_both(move |r: Result<Transport, Failure>| {
-                    *out.lock().unwrap() = Some(
-                        r.map(|t| {
-                            t.lose_connection();
-                            t.peer().to_string()
-                        })
-                        .map_err(|f| f.error_message()),
-                    );
-                    let _ = stop.stop();
+        reactor
+            .call_when_running(move || {
+                let listening = server_from_string(&h, "tcp:0:interface=127.0.0.1")
+                    .unwrap()
+                    .listen(for_protocol(|| Echo(None)));
+                drop(listening.add_callback(move |port: ListeningPort| {
+                    let stop = h.clone();
+                    let d = Tcp4ClientEndpoint::new(&h, "localhost", port.port())
+                        .connect(for_protocol(|| Echo(None)));
+                    drop(d.add_both(move |r: Result<Transport, Failure>| {
+                        *out.lock().unwrap() = Some(
+                            r.map(|t| {
+                                t.lose_connection();
+                                t.peer().to_string()
+                            })
+                            .map_err(|f| f.error_message()),
+                        );
+                        let _ = stop.stop();
+                    }));
+                    Ok(())
                 }));
-                Ok(())
-            }));
-        });
+            })
+            .unwrap();
         reactor.run().unwrap();
         let peer = result.lock().unwrap().take();
         peer.unwrap()

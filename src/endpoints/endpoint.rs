@@ -25,7 +25,7 @@ use crate::protocol::{Address, Factory, ListeningPort, Protocol, Transport};
 /// let endpoint = Tcp4ServerEndpoint::new(&reactor.handle(), 8000);
 /// reactor.call_when_running(move || {
 ///     endpoint.listen(for_protocol(|| Echo(None)));
-/// });
+/// }).expect("the reactor has not run yet");
 /// reactor.run().unwrap();
 /// ```
 #[doc(alias = "IStreamServerEndpoint")]

@@ -602,7 +602,7 @@ fn on_reactor<R: Send + 'static>(
             reactor: handle.clone(),
         };
         let slot = Arc::clone(&finish.slot);
-        reactor.call_when_running(move || body(handle, finish));
+        reactor.call_when_running(move || body(handle, finish)).unwrap();
         reactor.run().unwrap();
         let value = slot.lock().unwrap().take();
         value.expect("the test body finished")
