@@ -35,12 +35,24 @@
 //! ```
 
 mod description;
+mod endpoint;
 mod errors;
+mod from_string;
+mod happy;
+mod hostname;
+mod io;
 mod parse;
+mod tcp;
+mod wrapping;
 
 pub use description::{
     ClientDescription, DEFAULT_BACKLOG, DEFAULT_TIMEOUT, DEFAULT_UNIX_MODE, ServerDescription,
     TcpClientDescription, TcpServerDescription, UnixClientDescription, UnixServerDescription,
     quote_string_argument,
 };
+pub use endpoint::{StreamClientEndpoint, StreamServerEndpoint, connect_protocol};
 pub use errors::ParseError;
+pub use from_string::{ClientEndpoint, ServerEndpoint, client_from_string, server_from_string};
+pub use hostname::{DEFAULT_ATTEMPT_DELAY, HostnameEndpoint};
+pub use tcp::{Tcp4ClientEndpoint, Tcp4ServerEndpoint, Tcp6ClientEndpoint, Tcp6ServerEndpoint};
+pub use wrapping::{WrappingFactory, WrappingProtocol};

@@ -30,6 +30,14 @@ pub enum Address {
     Tcp(SocketAddr),
     /// A UNIX socket path; `None` for an unnamed socket (the client end, usually).
     Unix(Option<PathBuf>),
+    /// A host name and port, before resolution: Twisted's `HostnameAddress` (what a
+    /// [`HostnameEndpoint`](crate::endpoints::HostnameEndpoint) connects to).
+    Hostname {
+        /// The host name, as given.
+        host: String,
+        /// The port.
+        port: u16,
+    },
 }
 
 impl Address {
@@ -44,7 +52,7 @@ impl Address {
     pub fn socket_addr(&self) -> Option<SocketAddr> {
         match self {
             Address::Tcp(sa) => Some(*sa),
-            Address::Unix(_) => None,
+            Address::Unix(_) | Address::Hostname { .. } => None,
         }
     }
 
@@ -55,7 +63,10 @@ impl Address {
     /// assert_eq!(Address::Tcp("10.0.0.1:7".parse().unwrap()).port(), Some(7));
     /// ```
     pub fn port(&self) -> Option<u16> {
-        self.socket_addr().map(|sa| sa.port())
+        match self {
+            Address::Hostname { port, .. } => Some(*port),
+            _ => self.socket_addr().map(|sa| sa.port()),
+        }
     }
 }
 
@@ -72,6 +83,7 @@ impl fmt::Display for Address {
             Address::Tcp(sa @ SocketAddr::V6(_)) => write!(f, "tcp6:{sa}"),
             Address::Unix(Some(path)) => write!(f, "unix:{}", path.display()),
             Address::Unix(None) => f.write_str("unix:"),
+            Address::Hostname { host, port } => write!(f, "tcp:{host}:{port}"),
         }
     }
 }
