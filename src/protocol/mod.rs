@@ -1,5 +1,6 @@
 // Tests: tests/protocol.rs, tests/tcp.rs, tests/conformance/test_protocol.rs,
-// tests/conformance/test_factories.rs, tests/conformance/test_tcp.rs
+// tests/conformance/test_factories.rs, tests/conformance/test_tcp.rs, tests/descriptor.rs,
+// tests/net_examples.rs
 
 //! Protocols, factories and transports: Twisted's `twisted.internet.protocol` and the
 //! transport interfaces.
@@ -15,6 +16,10 @@
 //!   one vectored write when the current event returns. [`Producer`]s
 //!   ([`ProducerKind::Streaming`] or [`ProducerKind::Pull`]) feed a transport with
 //!   backpressure at 64 KiB.
+//! - Raw descriptors: [`ReadDescriptor`] and [`WriteDescriptor`] (Twisted's
+//!   `IReadDescriptor`/`IWriteDescriptor`), watched by
+//!   [`ReactorHandle::add_reader`](crate::reactor::ReactorHandle::add_reader) and
+//!   [`ReactorHandle::add_writer`](crate::reactor::ReactorHandle::add_writer).
 //! - [`Address`] is where a connection's ends are; a [`ListeningPort`] is a listening
 //!   socket.
 //!
@@ -50,6 +55,8 @@
 mod address;
 mod connector;
 mod creator;
+#[cfg(unix)]
+mod descriptor;
 mod driver;
 mod dynamic;
 mod factory;
@@ -67,6 +74,10 @@ mod transport;
 pub use address::Address;
 pub use connector::{Connector, ConnectorState};
 pub use creator::connect_protocol;
+#[cfg(unix)]
+pub use descriptor::{
+    AddDescriptorError, FileDescriptor, ReadDescriptor, SharedReader, SharedWriter, WriteDescriptor,
+};
 pub use dynamic::{DynClientFactory, DynFactory, ReactorTcp};
 pub use factory::{ClientFactory, Factory, ProtocolFactory, SharedFactory, for_protocol};
 pub use port::ListeningPort;

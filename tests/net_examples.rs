@@ -1,0 +1,109 @@
+//! The networking examples driven over loopback on port 0: the echo server and client
+//! (each against the other, and the client against a closed port), and the server against
+//! a plain blocking socket.
+
+mod common;
+
+#[path = "../examples/echo_client.rs"]
+#[allow(dead_code, reason = "the example's main is not called here")]
+mod echo_client;
+#[path = "../examples/echo_server.rs"]
+#[allow(dead_code, reason = "the example's main is not called here")]
+mod echo_server;
+
+use std::cell::RefCell;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::rc::Rc;
+use std::time::Duration;
+
+use echo_client::{EchoClientFactory, Say};
+use echo_server::EchoFactory;
+
+/// A `Say` that records the lines instead of printing them.
+fn recorder() -> (Say, Rc<RefCell<Vec<String>>>) {
+    let lines = Rc::new(RefCell::new(Vec::new()));
+    let sink = Rc::clone(&lines);
+    (
+        Rc::new(move |line: &str| sink.borrow_mut().push(line.to_owned())),
+        lines,
+    )
+}
+
+#[test]
+fn echo_client_talks_to_echo_server() {
+    let _limit = common::time_limit();
+    let reactor = common::reactor();
+    let port = reactor.listen_tcp(0, EchoFactory).unwrap().port();
+    let (say, lines) = recorder();
+    reactor
+        .connect_tcp("localhost", port, EchoClientFactory::new(reactor.handle(), say))
+        .unwrap();
+    reactor.run().unwrap();
+    assert_eq!(
+        *lines.borrow(),
+        ["Server said: Hello, world!", "Connection lost."],
+        "the client prints the echo, then the factory hears the loss and stops the reactor"
+    );
+}
+
+#[test]
+fn echo_client_reports_a_refused_connection() {
+    let _limit = common::time_limit();
+    // A port that was free a moment ago and has no listener now.
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let reactor = common::reactor();
+    let (say, lines) = recorder();
+    reactor
+        .connect_tcp("127.0.0.1", port, EchoClientFactory::new(reactor.handle(), say))
+        .unwrap();
+    reactor.run().unwrap();
+    assert_eq!(*lines.borrow(), ["Connection failed."]);
+}
+
+#[test]
+fn echo_server_returns_every_byte_in_order() {
+    let _limit = common::time_limit();
+    let reactor = common::reactor();
+    let port = reactor.listen_tcp(0, EchoFactory).unwrap().port();
+    let handle = reactor.handle();
+    let client = std::thread::spawn(move || {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        // Several writes of different sizes, read back as one stream.
+        let sent: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let mut got = vec![0; sent.len()];
+        let writer = {
+            let mut stream = stream.try_clone().unwrap();
+            let sent = sent.clone();
+            std::thread::spawn(move || {
+                for chunk in sent.chunks(7_919) {
+                    stream.write_all(chunk).unwrap();
+                }
+            })
+        };
+        stream.read_exact(&mut got).unwrap();
+        writer.join().unwrap();
+        let stopper = handle.clone();
+        handle.call_from_thread(move || stopper.stop()).unwrap();
+        (sent, got)
+    });
+    reactor.run().unwrap();
+    let (sent, got) = client.join().unwrap();
+    assert!(sent == got, "the echo differs from what was sent");
+}
+
+#[test]
+fn echo_programs_take_a_port_flag_defaulting_to_8000() {
+    let args = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    assert_eq!(echo_server::port_from_args(args(&[])), Ok(8000));
+    assert_eq!(echo_server::port_from_args(args(&["--port", "0"])), Ok(0));
+    assert_eq!(echo_client::port_from_args(args(&[])), Ok(8000));
+    assert_eq!(echo_client::port_from_args(args(&["-p", "9000"])), Ok(9000));
+    assert!(echo_server::port_from_args(args(&["--port", "x"])).is_err());
+    assert!(echo_client::port_from_args(args(&["--port"])).is_err());
+    assert!(echo_server::port_from_args(args(&["--bogus"])).is_err());
+}
