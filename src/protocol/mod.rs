@@ -1,6 +1,6 @@
 // Tests: tests/protocol.rs, tests/tcp.rs, tests/conformance/test_protocol.rs,
 // tests/conformance/test_factories.rs, tests/conformance/test_tcp.rs, tests/descriptor.rs,
-// tests/net_examples.rs
+// tests/net_examples.rs, tests/conformance/test_unix.rs
 
 //! Protocols, factories and transports: Twisted's `twisted.internet.protocol` and the
 //! transport interfaces.
@@ -25,7 +25,9 @@
 //!
 //! The reasons a connection ends are in [`crate::error`]. TCP itself is
 //! [`ReactorHandle::listen_tcp`](crate::reactor::ReactorHandle::listen_tcp) and
-//! [`ReactorHandle::connect_tcp`](crate::reactor::ReactorHandle::connect_tcp); tests drive
+//! [`ReactorHandle::connect_tcp`](crate::reactor::ReactorHandle::connect_tcp), UNIX
+//! sockets [`ReactorHandle::listen_unix`](crate::reactor::ReactorHandle::listen_unix) and
+//! [`ReactorHandle::connect_unix`](crate::reactor::ReactorHandle::connect_unix); tests drive
 //! protocols without sockets through [`crate::testing::StringTransport`].
 //!
 //! ```
@@ -70,6 +72,8 @@ mod protocol;
 mod reconnecting;
 mod tcp;
 mod transport;
+#[cfg(unix)]
+mod unix;
 
 pub use address::Address;
 pub use connector::{Connector, ConnectorState};
@@ -86,6 +90,8 @@ pub use protocol::Protocol;
 pub use reconnecting::{ReconnectingClientFactory, Reconnection};
 pub use tcp::{TcpConnectOptions, TcpListenOptions};
 pub use transport::{ProducerState, Transport};
+#[cfg(unix)]
+pub use unix::{UnixConnectOptions, UnixListenOptions};
 
 #[allow(
     unused_imports,
