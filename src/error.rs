@@ -437,6 +437,43 @@ pub struct ConnectorBusyError;
 #[error("must be called on the reactor thread")]
 pub struct NotReactorThreadError;
 
+/// A UNIX socket's lock file says no server holds it (connecting with `check_pid`):
+/// Twisted's `BadFileError`, naming the socket's path.
+///
+/// ```
+/// # use tokio_twisted::error::BadFileError;
+/// let e = BadFileError::new("/run/app.sock");
+/// assert_eq!(e.to_string(), "no server holds the lock of /run/app.sock");
+/// assert_eq!(e.path(), std::path::Path::new("/run/app.sock"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no server holds the lock of {}", path.display())]
+pub struct BadFileError {
+    path: std::path::PathBuf,
+}
+
+impl BadFileError {
+    /// The lock of the socket at `path` is not held.
+    ///
+    /// ```
+    /// # use tokio_twisted::error::BadFileError;
+    /// let _ = BadFileError::new("x.sock");
+    /// ```
+    pub fn new(path: impl Into<std::path::PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+
+    /// The socket's path.
+    ///
+    /// ```
+    /// # use tokio_twisted::error::BadFileError;
+    /// assert_eq!(BadFileError::new("a").path().to_str(), Some("a"));
+    /// ```
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
 /// Sorts the I/O error of a failed connection attempt into Twisted's types (its
 /// `getConnectError`): refused → [`ConnectionRefusedError`], timed out → [`TimeoutError`],
 /// no route → [`NoRouteError`], anything else → [`ConnectError`].

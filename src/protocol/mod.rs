@@ -1,5 +1,6 @@
 // Tests: tests/protocol.rs, tests/tcp.rs, tests/conformance/test_protocol.rs,
-// tests/conformance/test_factories.rs, tests/conformance/test_tcp.rs
+// tests/conformance/test_factories.rs, tests/conformance/test_tcp.rs, tests/descriptor.rs,
+// tests/net_examples.rs, tests/conformance/test_unix.rs
 
 //! Protocols, factories and transports: Twisted's `twisted.internet.protocol` and the
 //! transport interfaces.
@@ -15,12 +16,18 @@
 //!   one vectored write when the current event returns. [`Producer`]s
 //!   ([`ProducerKind::Streaming`] or [`ProducerKind::Pull`]) feed a transport with
 //!   backpressure at 64 KiB.
+//! - Raw descriptors: [`ReadDescriptor`] and [`WriteDescriptor`] (Twisted's
+//!   `IReadDescriptor`/`IWriteDescriptor`), watched by
+//!   [`ReactorHandle::add_reader`](crate::reactor::ReactorHandle::add_reader) and
+//!   [`ReactorHandle::add_writer`](crate::reactor::ReactorHandle::add_writer).
 //! - [`Address`] is where a connection's ends are; a [`ListeningPort`] is a listening
 //!   socket.
 //!
 //! The reasons a connection ends are in [`crate::error`]. TCP itself is
 //! [`ReactorHandle::listen_tcp`](crate::reactor::ReactorHandle::listen_tcp) and
-//! [`ReactorHandle::connect_tcp`](crate::reactor::ReactorHandle::connect_tcp); tests drive
+//! [`ReactorHandle::connect_tcp`](crate::reactor::ReactorHandle::connect_tcp), UNIX
+//! sockets [`ReactorHandle::listen_unix`](crate::reactor::ReactorHandle::listen_unix) and
+//! [`ReactorHandle::connect_unix`](crate::reactor::ReactorHandle::connect_unix); tests drive
 //! protocols without sockets through [`crate::testing::StringTransport`].
 //!
 //! ```
@@ -50,6 +57,8 @@
 mod address;
 mod connector;
 mod creator;
+#[cfg(unix)]
+mod descriptor;
 mod driver;
 mod dynamic;
 mod factory;
@@ -63,10 +72,16 @@ mod protocol;
 mod reconnecting;
 mod tcp;
 mod transport;
+#[cfg(unix)]
+mod unix;
 
 pub use address::Address;
 pub use connector::{Connector, ConnectorState};
 pub use creator::connect_protocol;
+#[cfg(unix)]
+pub use descriptor::{
+    AddDescriptorError, FileDescriptor, ReadDescriptor, SharedReader, SharedWriter, WriteDescriptor,
+};
 pub use dynamic::{DynClientFactory, DynFactory, ReactorTcp};
 pub use factory::{ClientFactory, Factory, ProtocolFactory, SharedFactory, for_protocol};
 pub use port::ListeningPort;
@@ -75,6 +90,8 @@ pub use protocol::Protocol;
 pub use reconnecting::{ReconnectingClientFactory, Reconnection};
 pub use tcp::{TcpConnectOptions, TcpListenOptions};
 pub use transport::{ProducerState, Transport};
+#[cfg(unix)]
+pub use unix::{UnixConnectOptions, UnixListenOptions};
 
 #[allow(
     unused_imports,

@@ -24,3 +24,5 @@ mod test_service;
 mod test_task;
 mod test_tcp;
 mod test_threads;
+#[cfg(unix)]
+mod test_unix;

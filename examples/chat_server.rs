@@ -1,0 +1,258 @@
+//! A chat server: every line a client sends goes to every other client. A client that
+//! does not read cannot make the server's memory grow: when its connection's write
+//! buffer fills up, the room (registered as a producer on each connection) is paused, so
+//! the server stops reading from everyone until the slow client has caught up. The
+//! slowest reader throttles the room instead of being buffered without bound.
+//!
+//! Run it with `cargo run --example chat_server` (port 8123) or `-- --port N`, then
+//! connect several clients with `nc localhost 8123` and type lines. It serves until
+//! stopped with Ctrl-C; the port is printed to stderr.
+
+use std::collections::{HashMap, HashSet};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio_twisted::basic::{LineControl, LineProtocol, LineReceiver};
+use tokio_twisted::failure::Failure;
+use tokio_twisted::protocol::{Address, Factory, Producer, ProducerKind, Transport};
+use tokio_twisted::reactor::{Reactor, ReactorHandle};
+
+/// Everyone connected, and who is too slow right now.
+#[derive(Default)]
+pub(crate) struct RoomState {
+    members: HashMap<u64, Transport>,
+    /// Members whose write buffer is full: while any, nobody is read from.
+    slow: HashSet<u64>,
+    next_id: u64,
+    /// How often the room was paused, for tests and curiosity.
+    pub(crate) pauses: usize,
+    /// The most bytes any member's connection had waiting to be sent after a broadcast.
+    pub(crate) max_buffered: usize,
+}
+
+/// The chat room, shared by every connection (and by the producers, which are `Send`).
+pub(crate) type Room = Arc<Mutex<RoomState>>;
+
+fn lock(room: &Room) -> std::sync::MutexGuard<'_, RoomState> {
+    room.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl RoomState {
+    /// How many members are connected.
+    #[allow(dead_code, reason = "for the tests, which include this file")]
+    pub(crate) fn members_len(&self) -> usize {
+        self.members.len()
+    }
+}
+
+/// One member's view of the room as a producer feeding its connection: paused when its
+/// connection's buffer passes the high-water mark, resumed once it has drained.
+struct Throttle {
+    id: u64,
+    room: Room,
+}
+
+impl Throttle {
+    /// Stops (or restarts) reading from every member when the first slow member appears
+    /// (or the last one catches up).
+    fn set_slow(&self, slow: bool) {
+        let to_change: Vec<Transport> = {
+            let mut room = lock(&self.room);
+            let was_empty = room.slow.is_empty();
+            if slow {
+                room.slow.insert(self.id);
+            } else {
+                room.slow.remove(&self.id);
+            }
+            let now_empty = room.slow.is_empty();
+            if was_empty == now_empty {
+                return;
+            }
+            if !now_empty {
+                room.pauses += 1;
+            }
+            room.members.values().cloned().collect()
+        };
+        for transport in to_change {
+            if slow {
+                transport.pause_producing();
+            } else {
+                transport.resume_producing();
+            }
+        }
+    }
+}
+
+impl Producer for Throttle {
+    fn pause_producing(&mut self) {
+        self.set_slow(true);
+    }
+
+    fn resume_producing(&mut self) {
+        self.set_slow(false);
+    }
+
+    fn stop_producing(&mut self) {
+        self.set_slow(false);
+    }
+}
+
+/// One member: joins on connect, broadcasts each line, leaves on disconnect.
+pub(crate) struct Chatter {
+    room: Room,
+    id: Option<u64>,
+    /// A turn of the reactor has been given away since the last read (see `yield_turn`).
+    yielding: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Chatter {
+    /// Stops reading from this member until the reactor's next turn. A receiver's
+    /// connection pauses the room when its buffer is full, but only when it next runs
+    /// (Twisted pauses inside `write`); giving the turn away after each read lets every
+    /// receiver push back before more is read, so a slow one holds at most about one
+    /// read beyond the 64 KiB mark.
+    fn yield_turn(&self, transport: &Transport) {
+        use std::sync::atomic::Ordering;
+        let Some(reactor) = ReactorHandle::current() else {
+            return;
+        };
+        if self.yielding.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        transport.pause_producing();
+        let (transport, room, yielding) = (
+            transport.clone(),
+            Arc::clone(&self.room),
+            Arc::clone(&self.yielding),
+        );
+        reactor.call_later(Duration::ZERO, move || {
+            yielding.store(false, Ordering::SeqCst);
+            // Unless the room was paused meanwhile: then its resume restarts everyone.
+            if lock(&room).slow.is_empty() {
+                transport.resume_producing();
+            }
+        });
+    }
+}
+
+impl LineReceiver for Chatter {
+    fn connection_made(&mut self, ctl: &mut LineControl<'_>) {
+        let transport = ctl.transport().clone();
+        let (id, reading_paused) = {
+            let mut room = lock(&self.room);
+            let id = room.next_id;
+            room.next_id += 1;
+            room.members.insert(id, transport.clone());
+            (id, !room.slow.is_empty())
+        };
+        self.id = Some(id);
+        if reading_paused {
+            transport.pause_producing();
+        }
+        let throttle = Throttle {
+            id,
+            room: Arc::clone(&self.room),
+        };
+        // Nothing else registers on a fresh connection.
+        let _ = transport.register_producer(throttle, ProducerKind::Streaming);
+    }
+
+    fn line_received(&mut self, line: Bytes, ctl: &mut LineControl<'_>) {
+        self.yield_turn(ctl.transport());
+        let mut message = Vec::with_capacity(line.len() + 2);
+        message.extend_from_slice(&line);
+        message.extend_from_slice(b"\r\n");
+        let message = Bytes::from(message);
+        let mut room = lock(&self.room);
+        let mut most = room.max_buffered;
+        for (id, transport) in &room.members {
+            if Some(*id) != self.id {
+                transport.write_bytes(message.clone());
+                most = most.max(transport.buffered());
+            }
+        }
+        room.max_buffered = most;
+    }
+
+    fn connection_lost(&mut self, _reason: Failure) {
+        if let Some(id) = self.id.take() {
+            let mut room = lock(&self.room);
+            room.members.remove(&id);
+            room.slow.remove(&id);
+        }
+    }
+}
+
+/// Builds a member for each connection, all in one room.
+pub(crate) struct ChatFactory {
+    pub(crate) room: Room,
+}
+
+impl Factory for ChatFactory {
+    type Protocol = LineProtocol<Chatter>;
+
+    fn build_protocol(&mut self, _addr: &Address) -> Option<Self::Protocol> {
+        Some(LineProtocol::new(Chatter {
+            room: Arc::clone(&self.room),
+            id: None,
+            yielding: Arc::default(),
+        }))
+    }
+}
+
+/// The port to listen on: `--port N`, 8123 by default.
+pub(crate) fn port_from_args(args: impl IntoIterator<Item = String>) -> Result<u16, String> {
+    let mut args = args.into_iter();
+    let mut port = 8123;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--port" | "-p" => {
+                let value = args.next().ok_or("--port needs a value")?;
+                port = value.parse().map_err(|e| format!("bad port {value:?}: {e}"))?;
+            }
+            other => {
+                return Err(format!(
+                    "unknown argument {other:?} (usage: chat_server [--port N])"
+                ));
+            }
+        }
+    }
+    Ok(port)
+}
+
+#[allow(dead_code, reason = "tests include this file for its factory")]
+fn main() -> ExitCode {
+    let port = match port_from_args(std::env::args().skip(1)) {
+        Ok(port) => port,
+        Err(e) => {
+            eprintln!("chat_server: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let reactor = match Reactor::new() {
+        Ok(reactor) => reactor,
+        Err(e) => {
+            eprintln!("chat_server: cannot start the reactor: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let factory = ChatFactory {
+        room: Room::default(),
+    };
+    match reactor.listen_tcp(port, factory) {
+        Ok(listening) => eprintln!("chat server listening on {}", listening.host()),
+        Err(e) => {
+            eprintln!("chat_server: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    match reactor.run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("chat_server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
