@@ -3,18 +3,39 @@
 //! `tokio-twisted` brings the parts of [Twisted](https://twisted.org) that make event-driven
 //! code pleasant to Rust, on top of Tokio:
 //!
-//! - [`defer::Deferred`]: a result that arrives later, with a synchronous chain of callbacks
-//!   and errbacks run exactly as Twisted runs them, and which is also a `Future` any Tokio
-//!   task can await. [`Deferred::from_future`](defer::Deferred::from_future) is
-//!   `ensureDeferred`: async code is `inlineCallbacks`.
-//! - [`failure::Failure`]: the one type-erased error that flows down errback chains.
-//! - [`time`]: time as a trait ([`time::ReactorTime`], Twisted's `IReactorTime`) and the
-//!   [`time::DelayedCall`] handle, the bottom layer that the reactor, [`task`] and Deferred
-//!   timeouts schedule on.
+//! - [`defer`]: [`Deferred`](defer::Deferred), a result that arrives later, with a
+//!   synchronous chain of callbacks and errbacks run exactly as Twisted runs them, and which
+//!   is also a `Future` any Tokio task can await.
+//!   [`Deferred::from_future`](defer::Deferred::from_future) is `ensureDeferred`: async code
+//!   is `inlineCallbacks`. Also `DeferredList`, `gather_results`, `race`, locks and queues.
+//! - [`failure`]: [`Failure`](failure::Failure), the one type-erased error that flows down
+//!   errback chains.
+//! - [`time`]: time as a trait ([`time::ReactorTime`], Twisted's `IReactorTime`), the
+//!   [`time::DelayedCall`] handle, and [`time::TokioTime`], a clock on the Tokio runtime you
+//!   are already on; the bottom layer that the reactor, [`task`] and Deferred timeouts
+//!   schedule on.
+//! - [`reactor`]: the [`Reactor`](reactor::Reactor) over a current-thread Tokio runtime
+//!   (`run`, `stop`, system events, `call_from_thread`, a seat for spawned tasks), run as the
+//!   main loop, in the background of a Tokio app, or under [`task::react`].
+//! - [`task`]: `defer_later`, `LoopingCall`, `Cooperator`, `react` and the deterministic
+//!   [`Clock`](task::Clock).
+//! - [`threads`]: `defer_to_thread`, `blocking_call_from_thread` and the thread pool.
+//! - [`protocol`]: `Protocol`, `Factory`, `ClientFactory`, the `Transport` with producers,
+//!   and TCP, UNIX and raw descriptors on the reactor.
+//! - [`error`]: the network errors of `twisted.internet.error` (`ConnectionDone`,
+//!   `ConnectionRefusedError`, ...).
+//! - [`basic`]: `LineReceiver`, `NetstringReceiver`, `Int32StringReceiver` and friends,
+//!   also as `tokio_util` codecs.
+//! - [`endpoints`]: `server_from_string`/`client_from_string` and the TCP and hostname
+//!   endpoints.
+//! - [`service`]: `Service`, `MultiService`, `Application`, `TimerService` and a
+//!   `twistd -n`-style runner.
 //! - [`adbapi`]: Twisted's `ConnectionPool`, blocking database calls on a pool of threads
 //!   returning Deferreds (SQLite built in, PostgreSQL with the `postgres` feature).
 //! - [`testing`]: helpers for deterministic tests (`success_result_of`, captured unhandled
-//!   errors).
+//!   errors, `StringTransport`, `Loopback`, `MemoryReactor`).
+//! - [`porting`]: every Twisted name and its Rust spelling, and how to use the crate inside
+//!   a Tokio app.
 //!
 //! ```
 //! use tokio_twisted::defer::{Deferred, succeed};

@@ -17,4 +17,5 @@
 #![doc = include_str!("porting/basic.md")]
 #![doc = include_str!("porting/adbapi.md")]
 #![doc = include_str!("porting/service.md")]
+#![doc = include_str!("porting/tokio.md")]
 #![doc = include_str!("porting/not_implemented.md")]
