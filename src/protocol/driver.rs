@@ -430,3 +430,14 @@ fn advance(chunks: &mut std::collections::VecDeque<Bytes>, mut n: usize) {
         }
     }
 }
+
+/// Runs a factory method, logging a panic instead of unwinding into the reactor.
+pub(super) fn call_factory<R>(context: &str, f: impl FnOnce() -> R) -> Option<R> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => Some(r),
+        Err(panic) => {
+            crate::log::failure(context, &Failure::from_panic(panic));
+            None
+        }
+    }
+}

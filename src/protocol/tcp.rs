@@ -7,7 +7,6 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -19,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::address::Address;
 use super::connector::{Connector, ConnectorShared, ConnectorState};
-use super::driver::{SocketStream, run_connection};
+use super::driver::{SocketStream, call_factory, run_connection};
 use super::factory::{ClientFactory, Factory};
 use super::port::{ListeningPort, PortShared};
 use super::protocol::Protocol;
@@ -481,17 +480,6 @@ fn bind_listener(addr: SocketAddr, backlog: u32) -> io::Result<TcpListener> {
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(backlog)
-}
-
-/// Runs a factory method, logging a panic instead of unwinding into the reactor.
-fn call_factory<R>(context: &str, f: impl FnOnce() -> R) -> Option<R> {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(r) => Some(r),
-        Err(panic) => {
-            crate::log::failure(context, &Failure::from_panic(panic));
-            None
-        }
-    }
 }
 
 /// Errors that concern one incoming connection, not the listener (hyper's

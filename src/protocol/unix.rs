@@ -8,7 +8,6 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::os::unix::fs::PermissionsExt;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -22,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::address::Address;
 use super::connector::{Connector, ConnectorShared, ConnectorState};
-use super::driver::{SocketStream, run_connection};
+use super::driver::{SocketStream, call_factory, run_connection};
 use super::factory::{ClientFactory, Factory};
 use super::port::{ListeningPort, PortShared};
 use super::protocol::Protocol;
@@ -349,17 +348,6 @@ fn bind_listener(path: &Path, backlog: i32) -> io::Result<UnixListener> {
     UnixListener::from_std(std::os::unix::net::UnixListener::from(
         std::os::fd::OwnedFd::from(socket),
     ))
-}
-
-/// Runs a factory method, logging a panic instead of unwinding into the reactor.
-fn call_factory<R>(context: &str, f: impl FnOnce() -> R) -> Option<R> {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(r) => Some(r),
-        Err(panic) => {
-            crate::log::failure(context, &Failure::from_panic(panic));
-            None
-        }
-    }
 }
 
 impl ReactorHandle {
