@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use tokio_twisted::defer::Deferred;
 use tokio_twisted::endpoints::{
     HostnameEndpoint, StreamClientEndpoint, StreamServerEndpoint, Tcp4ClientEndpoint, client_from_string,
-    server_from_string,
+    quote_string_argument, server_from_string,
 };
 use tokio_twisted::error::NotReactorThreadError;
 use tokio_twisted::failure::Failure;
@@ -47,7 +47,7 @@ impl Protocol for Collect {
 
 /// Listens with `server`, connects with `client` (both strings, `{port}` replaced), sends
 /// `hello`, half-closes... and returns what came back once the server hung up.
-fn echo_through_strings(server: &'static str, client: &'static str) -> Vec<u8> {
+fn echo_through_strings(server: String, client: String) -> Vec<u8> {
     common::bounded("echo through description strings", move || {
         let reactor = common::reactor();
         let h = reactor.handle();
@@ -55,7 +55,7 @@ fn echo_through_strings(server: &'static str, client: &'static str) -> Vec<u8> {
         let result = Arc::clone(&out);
         reactor
             .call_when_running(move || {
-                let listening = server_from_string(&h, server)
+                let listening = server_from_string(&h, &server)
                     .unwrap()
                     .listen(for_protocol(|| Echo(None)));
                 drop(listening.add_callback(move |port: ListeningPort| {
@@ -86,8 +86,32 @@ fn echo_through_strings(server: &'static str, client: &'static str) -> Vec<u8> {
 fn server_and_client_from_strings_talk() {
     // The client closes after writing; the echo may or may not arrive before the close,
     // so only what did arrive is checked to be a prefix of what was sent.
-    let got = echo_through_strings("tcp:0:interface=127.0.0.1", "tcp:127.0.0.1:{port}:timeout=5");
+    let got = echo_through_strings(
+        "tcp:0:interface=127.0.0.1".into(),
+        "tcp:127.0.0.1:{port}:timeout=5".into(),
+    );
     assert!(b"hello".starts_with(&got), "{got:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn unix_server_and_client_from_strings_talk() {
+    // A server holding a lock file, and a client that checks it, over a real UNIX socket.
+    let dir = common::TempDir::new("endpoint-strings");
+    let path = quote_string_argument(&dir.path("echo.sock").to_string_lossy());
+    let got = echo_through_strings(
+        format!("unix:{path}:mode=600:lockfile=1"),
+        format!("unix:{path}:timeout=5:lockfile=1"),
+    );
+    assert!(b"hello".starts_with(&got), "{got:?}");
+    assert!(
+        !dir.path("echo.sock").exists(),
+        "the socket file is removed at shutdown"
+    );
+    assert!(
+        !dir.path("echo.sock.lock").exists(),
+        "the lock file is released at shutdown"
+    );
 }
 
 #[test]

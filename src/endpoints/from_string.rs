@@ -7,6 +7,8 @@ use super::description::{ClientDescription, ServerDescription};
 use super::endpoint::{StreamClientEndpoint, StreamServerEndpoint};
 use super::errors::ParseError;
 use super::tcp::{Tcp4ClientEndpoint, Tcp4ServerEndpoint, Tcp6ServerEndpoint};
+#[cfg(unix)]
+use super::unix::{UnixClientEndpoint, UnixServerEndpoint};
 use crate::defer::Deferred;
 use crate::protocol::{Factory, ListeningPort, Transport};
 use crate::reactor::ReactorHandle;
@@ -29,6 +31,9 @@ pub enum ServerEndpoint {
     Tcp4(Tcp4ServerEndpoint),
     /// `tcp6:`
     Tcp6(Tcp6ServerEndpoint),
+    /// `unix:`
+    #[cfg(unix)]
+    Unix(UnixServerEndpoint),
 }
 
 impl StreamServerEndpoint for ServerEndpoint {
@@ -36,6 +41,8 @@ impl StreamServerEndpoint for ServerEndpoint {
         match self {
             ServerEndpoint::Tcp4(e) => e.listen(factory),
             ServerEndpoint::Tcp6(e) => e.listen(factory),
+            #[cfg(unix)]
+            ServerEndpoint::Unix(e) => e.listen(factory),
         }
     }
 }
@@ -56,35 +63,45 @@ impl StreamServerEndpoint for ServerEndpoint {
 pub enum ClientEndpoint {
     /// `tcp:`
     Tcp4(Tcp4ClientEndpoint),
+    /// `unix:`
+    #[cfg(unix)]
+    Unix(UnixClientEndpoint),
 }
 
 impl StreamClientEndpoint for ClientEndpoint {
     fn connect<F: Factory>(&self, factory: F) -> Deferred<Transport> {
         match self {
             ClientEndpoint::Tcp4(e) => e.connect(factory),
+            #[cfg(unix)]
+            ClientEndpoint::Unix(e) => e.connect(factory),
         }
     }
 }
 
 /// Builds a server endpoint from a description string: Twisted's `serverFromString`.
 ///
-/// `"tcp:1079"` listens on port 1079 of every IPv4 interface; see the
-/// [module documentation](super) for the grammar and every type's arguments.
+/// `"tcp:1079"` listens on port 1079 of every IPv4 interface and
+/// `"unix:/var/run/finger"` on a UNIX socket file; see the [module documentation](super)
+/// for the grammar and every type's arguments.
 ///
 /// # Errors
 ///
-/// A [`ParseError`] naming what is wrong with the string. `unix:` strings parse (see
-/// [`ServerDescription`]) but give [`ParseError::Unsupported`] here until the reactor
-/// listens on UNIX sockets.
+/// A [`ParseError`] naming what is wrong with the string. On a system without UNIX
+/// sockets, `unix:` strings parse (see [`ServerDescription`]) but give
+/// [`ParseError::Unsupported`] here.
 ///
 /// ```
-/// use tokio_twisted::endpoints::{server_from_string, ParseError};
+/// use tokio_twisted::endpoints::{server_from_string, ParseError, ServerEndpoint};
 /// use tokio_twisted::reactor::Reactor;
 ///
 /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
 /// let endpoint = server_from_string(&reactor.handle(), "tcp:1079:interface=127.0.0.1")?;
 /// assert!(matches!(server_from_string(&reactor.handle(), "tcp:finger"),
 ///                  Err(ParseError::BadNumber { name: "port", .. })));
+/// let ServerEndpoint::Unix(unix) = server_from_string(&reactor.handle(), "unix:/run/finger:backlog=7")? else {
+///     unreachable!()
+/// };
+/// assert_eq!((unix.backlog(), unix.want_pid()), (7, true));
 /// # let _ = endpoint;
 /// # Ok::<(), ParseError>(())
 /// ```
@@ -97,29 +114,39 @@ pub fn server_from_string(reactor: &ReactorHandle, description: &str) -> Result<
         ServerDescription::Tcp6(tcp) => Ok(ServerEndpoint::Tcp6(Tcp6ServerEndpoint::from_description(
             reactor, &tcp,
         ))),
+        #[cfg(unix)]
+        ServerDescription::Unix(unix) => Ok(ServerEndpoint::Unix(UnixServerEndpoint::from_description(
+            reactor, &unix,
+        ))),
+        #[cfg(not(unix))]
         ServerDescription::Unix(_) => Err(ParseError::Unsupported("unix".to_owned())),
     }
 }
 
 /// Builds a client endpoint from a description string: Twisted's `clientFromString`.
 ///
-/// `"tcp:example.com:79"` connects to port 79 of `example.com`; see the
-/// [module documentation](super) for the grammar and every type's arguments.
+/// `"tcp:example.com:79"` connects to port 79 of `example.com` and
+/// `"unix:/var/run/finger"` to a UNIX socket file; see the [module documentation](super)
+/// for the grammar and every type's arguments.
 ///
 /// # Errors
 ///
-/// A [`ParseError`] naming what is wrong with the string. `unix:` strings parse (see
-/// [`ClientDescription`]) but give [`ParseError::Unsupported`] here until the reactor
-/// connects to UNIX sockets.
+/// A [`ParseError`] naming what is wrong with the string. On a system without UNIX
+/// sockets, `unix:` strings parse (see [`ClientDescription`]) but give
+/// [`ParseError::Unsupported`] here.
 ///
 /// ```
-/// use tokio_twisted::endpoints::{client_from_string, ParseError};
+/// use tokio_twisted::endpoints::{client_from_string, ClientEndpoint, ParseError};
 /// use tokio_twisted::reactor::Reactor;
 ///
 /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
 /// let endpoint = client_from_string(&reactor.handle(), "tcp:host=localhost:port=1079:timeout=5")?;
 /// assert!(matches!(client_from_string(&reactor.handle(), "tcp:localhost"),
 ///                  Err(ParseError::MissingArgument { name: "port", .. })));
+/// let ClientEndpoint::Unix(unix) = client_from_string(&reactor.handle(), "unix:/run/finger:lockfile=1")? else {
+///     unreachable!()
+/// };
+/// assert!(unix.check_pid());
 /// # let _ = endpoint;
 /// # Ok::<(), ParseError>(())
 /// ```
@@ -129,6 +156,11 @@ pub fn client_from_string(reactor: &ReactorHandle, description: &str) -> Result<
         ClientDescription::Tcp(tcp) => Ok(ClientEndpoint::Tcp4(Tcp4ClientEndpoint::from_description(
             reactor, &tcp,
         ))),
+        #[cfg(unix)]
+        ClientDescription::Unix(unix) => Ok(ClientEndpoint::Unix(UnixClientEndpoint::from_description(
+            reactor, &unix,
+        ))),
+        #[cfg(not(unix))]
         ClientDescription::Unix(_) => Err(ParseError::Unsupported("unix".to_owned())),
     }
 }

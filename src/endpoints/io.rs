@@ -43,12 +43,40 @@ pub(crate) fn listen_tcp<F: Factory>(
     family: Family,
     port: u16,
     factory: F,
-    backlog: u32,
+    options: TcpListenOptions,
     interface: &str,
 ) -> Deferred<ListeningPort> {
-    match reactor_listen_tcp(reactor, family, port, factory, backlog, interface) {
+    listened(reactor_listen_tcp(
+        reactor, family, port, factory, options, interface,
+    ))
+}
+
+/// The Deferred a server endpoint's `listen` returns for the reactor's answer (Twisted's
+/// `defer.execute` around `listenTCP`/`listenUNIX`): the port, or the `CannotListenError`
+/// itself as the failure.
+pub(crate) fn listened(outcome: Result<ListeningPort, ListenError>) -> Deferred<ListeningPort> {
+    match outcome {
         Ok(port) => succeed(port),
-        Err(failure) => fail(failure),
+        Err(ListenError::CannotListen(cannot)) => fail(Failure::new(cannot)),
+        Err(other) => fail(Failure::new(other)),
+    }
+}
+
+/// Starts a client endpoint's attempt with `connect` (a call of the reactor's
+/// `connect_tcp`/`connect_unix` taking the wrapping factory) and registers its connector,
+/// so that cancelling the endpoint's Deferred stops it; a call that fails at once fails
+/// the Deferred.
+pub(crate) fn start_attempt<F: Factory>(
+    wrapping: WrappingFactory<F>,
+    connect: impl FnOnce(WrappingFactory<F>) -> Result<Connector, Failure>,
+) {
+    let attempt = wrapping.connector_slot();
+    let on_connection = wrapping.on_connection();
+    match connect(wrapping) {
+        Ok(connector) => register_connector(&attempt, &connector),
+        Err(failure) => {
+            let _ = on_connection.errback(failure);
+        }
     }
 }
 
@@ -163,7 +191,7 @@ fn resolve(
     Ok((address, bind))
 }
 
-/// Starts the connection attempt and registers its connector for cancellation.
+/// Starts the TCP connection attempt to `address`.
 fn start<F: Factory>(
     reactor: &ReactorHandle,
     address: SocketAddr,
@@ -171,14 +199,9 @@ fn start<F: Factory>(
     timeout: Duration,
     bind: Option<IpAddr>,
 ) {
-    let attempt = wrapping.connector_slot();
-    let on_connection = wrapping.on_connection();
-    match reactor_connect_tcp(reactor, address, wrapping, timeout, bind) {
-        Ok(connector) => register_connector(&attempt, &connector),
-        Err(failure) => {
-            let _ = on_connection.errback(failure);
-        }
-    }
+    start_attempt(wrapping, |wrapping| {
+        reactor_connect_tcp(reactor, address, wrapping, timeout, bind)
+    });
 }
 
 // ---- the reactor's TCP calls --------------------------------------------------------
@@ -188,9 +211,9 @@ fn reactor_listen_tcp<F: Factory>(
     family: Family,
     port: u16,
     factory: F,
-    backlog: u32,
+    options: TcpListenOptions,
     interface: &str,
-) -> Result<ListeningPort, Failure> {
+) -> Result<ListeningPort, ListenError> {
     // Twisted's "" is every address of the family.
     let ip = if interface.is_empty() {
         Ok(match family {
@@ -202,15 +225,9 @@ fn reactor_listen_tcp<F: Factory>(
     };
     let ip = ip.map_err(|_| {
         let invalid = io::Error::new(io::ErrorKind::InvalidInput, "the interface is not an IP address");
-        Failure::new(CannotListenError::new(interface, port, invalid))
+        CannotListenError::new(interface, port, invalid)
     })?;
-    let options = TcpListenOptions::new().backlog(backlog).interface(ip);
-    reactor
-        .listen_tcp_with(port, factory, options)
-        .map_err(|e| match e {
-            ListenError::CannotListen(cannot) => Failure::new(cannot),
-            other => Failure::new(other),
-        })
+    reactor.listen_tcp_with(port, factory, options.interface(ip))
 }
 
 fn reactor_connect_tcp<F: Factory>(

@@ -43,6 +43,8 @@ mod hostname;
 mod io;
 mod parse;
 mod tcp;
+#[cfg(unix)]
+mod unix;
 mod wrapping;
 
 pub use description::{
@@ -55,4 +57,6 @@ pub use errors::ParseError;
 pub use from_string::{ClientEndpoint, ServerEndpoint, client_from_string, server_from_string};
 pub use hostname::{DEFAULT_ATTEMPT_DELAY, HostnameEndpoint};
 pub use tcp::{Tcp4ClientEndpoint, Tcp4ServerEndpoint, Tcp6ClientEndpoint, Tcp6ServerEndpoint};
+#[cfg(unix)]
+pub use unix::{UnixClientEndpoint, UnixServerEndpoint};
 pub use wrapping::{WrappingFactory, WrappingProtocol};

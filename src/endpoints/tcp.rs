@@ -11,7 +11,7 @@ use super::description::{DEFAULT_BACKLOG, DEFAULT_TIMEOUT, TcpClientDescription,
 use super::endpoint::{StreamClientEndpoint, StreamServerEndpoint};
 use super::io;
 use crate::defer::Deferred;
-use crate::protocol::{Factory, ListeningPort, Transport};
+use crate::protocol::{Factory, ListeningPort, TcpListenOptions, Transport};
 use crate::reactor::ReactorHandle;
 
 /// What both TCP server endpoints hold.
@@ -26,12 +26,13 @@ struct TcpServer {
 
 impl TcpServer {
     fn listen<F: Factory>(&self, factory: F) -> Deferred<ListeningPort> {
+        let options = TcpListenOptions::new().backlog(self.backlog);
         io::listen_tcp(
             &self.reactor,
             self.family,
             self.port,
             factory,
-            self.backlog,
+            options,
             &self.interface,
         )
     }
