@@ -1,6 +1,7 @@
 //! The networking examples driven over loopback on port 0: the echo server and client
 //! (each against the other, and the client against a closed port), and the server against
-//! a plain blocking socket; the chat server with a client that does not read.
+//! a plain blocking socket; the chat server with a client that does not read; one reactor
+//! per core on one port.
 
 mod common;
 
@@ -13,6 +14,10 @@ mod echo_client;
 #[path = "../examples/echo_server.rs"]
 #[allow(dead_code, reason = "the example's main is not called here")]
 mod echo_server;
+#[cfg(target_os = "linux")]
+#[path = "../examples/multi_reactor.rs"]
+#[allow(dead_code, reason = "the example's main is not called here")]
+mod multi_reactor;
 
 use std::cell::RefCell;
 use std::io::{Read, Write};
@@ -179,4 +184,18 @@ fn chat_broadcasts_and_a_slow_client_pauses_the_room() {
         max < total / 2,
         "the slow client's buffer grew to {max} of {total} bytes"
     );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn reactors_sharing_a_port_serve_every_client_and_stop() {
+    // Three reactors on one port (SO_REUSEPORT); each client's echo is checked by the
+    // example itself. How the kernel spreads the clients is its own choice, so only the
+    // total is asserted.
+    let served = common::bounded("multi_reactor", || {
+        multi_reactor::serve_on_one_port(3, 12).map_err(|e| e.to_string())
+    })
+    .expect("every reactor listens, every client is echoed, every reactor stops");
+    assert_eq!(served.len(), 3);
+    assert_eq!(served.iter().sum::<usize>(), 12);
 }

@@ -884,3 +884,116 @@ fn connect_protocol_fires_with_the_transport_after_connection_made() {
         assert!(client.borrow().transport.is_some());
     });
 }
+
+/// A protocol that runs a function when it is connected.
+struct OnMade(Rc<dyn Fn()>);
+impl Protocol for OnMade {
+    fn connection_made(&mut self, _transport: Transport) {
+        (self.0)();
+    }
+    fn data_received(&mut self, _data: &[u8]) {}
+}
+
+/// With `reuse_port`, a second socket listens on the port a first one is listening on
+/// (without the option that is refused), and both accept: the first before the second
+/// exists, the second once the first has stopped. Which of two live listeners gets a
+/// connection is the kernel's choice, so the test does not depend on it.
+#[cfg(target_os = "linux")]
+#[test]
+fn reuse_port_lets_two_listeners_share_a_port() {
+    let (accepted, refused_without) = common::bounded("reuse_port", || {
+        let reactor = common::reactor();
+        let h = reactor.handle();
+        let opts = TcpListenOptions::new()
+            .interface("127.0.0.1".parse().unwrap())
+            .reuse_port(true);
+        let accepted: Rc<RefCell<Vec<&'static str>>> = Rc::default();
+        let refused_without = Rc::new(std::cell::Cell::new(false));
+        let first_port: Rc<RefCell<Option<tokio_twisted::protocol::ListeningPort>>> = Rc::default();
+        let clients: Arc<Mutex<Vec<std::net::TcpStream>>> = Arc::default();
+
+        let first_made: Rc<dyn Fn()> = Rc::new({
+            let (accepted, refused, first_port, clients) = (
+                Rc::clone(&accepted),
+                Rc::clone(&refused_without),
+                Rc::clone(&first_port),
+                Arc::clone(&clients),
+            );
+            let h = h.clone();
+            move || {
+                accepted.borrow_mut().push("first");
+                let Some(first) = first_port.borrow_mut().take() else {
+                    return;
+                };
+                let port = first.port();
+                let quiet: Rc<dyn Fn()> = Rc::new(|| {});
+                let plain = h.listen_tcp_with(
+                    port,
+                    for_protocol(move || OnMade(Rc::clone(&quiet))),
+                    opts.reuse_port(false),
+                );
+                refused.set(matches!(plain, Err(ListenError::CannotListen(_))));
+                let second_made: Rc<dyn Fn()> = Rc::new({
+                    let (accepted, h) = (Rc::clone(&accepted), h.clone());
+                    move || {
+                        accepted.borrow_mut().push("second");
+                        let _ = h.stop();
+                    }
+                });
+                let second =
+                    h.listen_tcp_with(port, for_protocol(move || OnMade(Rc::clone(&second_made))), opts);
+                assert!(second.is_ok(), "a second listener on the same port: {second:?}");
+                let clients = Arc::clone(&clients);
+                drop(first.stop_listening().add_callback(move |()| {
+                    // The handshake completes in the kernel; the second listener accepts.
+                    clients
+                        .lock()
+                        .unwrap()
+                        .push(std::net::TcpStream::connect(("127.0.0.1", port))?);
+                    Ok::<_, Failure>(())
+                }));
+            }
+        });
+        let first = reactor
+            .listen_tcp_with(0, for_protocol(move || OnMade(Rc::clone(&first_made))), opts)
+            .unwrap();
+        let port = first.port();
+        *first_port.borrow_mut() = Some(first);
+        clients
+            .lock()
+            .unwrap()
+            .push(std::net::TcpStream::connect(("127.0.0.1", port)).unwrap());
+        reactor.run().unwrap();
+        let accepted = accepted.borrow().clone();
+        (accepted, refused_without.get())
+    });
+    assert_eq!(accepted, ["first", "second"]);
+    assert!(refused_without, "without reuse_port the port in use is refused");
+}
+
+/// A connector for a host name reports the name as its destination (Twisted's
+/// `getDestination` gives the host as it was passed), not an address.
+#[test]
+fn a_connector_to_a_host_name_reports_the_name() {
+    let reactor = common::reactor();
+    let quiet: Rc<dyn Fn()> = Rc::new(|| {});
+    let connector = reactor
+        .connect_tcp("localhost", 9, for_protocol(move || OnMade(Rc::clone(&quiet))))
+        .unwrap();
+    assert_eq!(
+        connector.destination(),
+        Address::Hostname {
+            host: "localhost".into(),
+            port: 9
+        }
+    );
+    connector.disconnect();
+    let literal = reactor
+        .connect_tcp("127.0.0.1", 9, for_protocol(|| OnMade(Rc::new(|| {}))))
+        .unwrap();
+    assert_eq!(
+        literal.destination(),
+        Address::Tcp("127.0.0.1:9".parse().unwrap())
+    );
+    literal.disconnect();
+}

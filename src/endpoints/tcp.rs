@@ -22,11 +22,14 @@ struct TcpServer {
     port: u16,
     backlog: u32,
     interface: String,
+    reuse_port: bool,
 }
 
 impl TcpServer {
     fn listen<F: Factory>(&self, factory: F) -> Deferred<ListeningPort> {
-        let options = TcpListenOptions::new().backlog(self.backlog);
+        let options = TcpListenOptions::new()
+            .backlog(self.backlog)
+            .reuse_port(self.reuse_port);
         io::listen_tcp(
             &self.reactor,
             self.family,
@@ -44,6 +47,7 @@ impl fmt::Debug for TcpServer {
             .field("port", &self.port)
             .field("backlog", &self.backlog)
             .field("interface", &self.interface)
+            .field("reuse_port", &self.reuse_port)
             .finish_non_exhaustive()
     }
 }
@@ -65,6 +69,7 @@ macro_rules! server_endpoint {
                     port,
                     backlog: DEFAULT_BACKLOG,
                     interface: $any.to_owned(),
+                    reuse_port: false,
                 })
             }
 
@@ -76,6 +81,7 @@ macro_rules! server_endpoint {
                     port: description.port,
                     backlog: description.backlog,
                     interface: description.interface.clone(),
+                    reuse_port: false,
                 })
             }
 
@@ -91,6 +97,32 @@ macro_rules! server_endpoint {
             pub fn with_interface(mut self, interface: impl Into<String>) -> Self {
                 self.0.interface = interface.into();
                 self
+            }
+
+            /// Lets other sockets listen on the same port at once (`SO_REUSEPORT`), for one
+            /// reactor per core: see
+            /// [`TcpListenOptions::reuse_port`](crate::protocol::TcpListenOptions::reuse_port).
+            /// An extension: Twisted's endpoints (and their description strings) have no
+            /// such option.
+            ///
+            /// ```
+            /// use tokio_twisted::endpoints::Tcp4ServerEndpoint;
+            /// use tokio_twisted::reactor::Reactor;
+            ///
+            /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+            /// let e = Tcp4ServerEndpoint::new(&reactor.handle(), 8000).with_reuse_port(true);
+            /// assert!(e.reuse_port());
+            /// ```
+            #[doc(alias = "SO_REUSEPORT")]
+            #[must_use]
+            pub fn with_reuse_port(mut self, reuse_port: bool) -> Self {
+                self.0.reuse_port = reuse_port;
+                self
+            }
+
+            /// Whether the socket is bound with `SO_REUSEPORT`.
+            pub fn reuse_port(&self) -> bool {
+                self.0.reuse_port
             }
 
             /// The port given (0 if the system picks; the listening port knows which).

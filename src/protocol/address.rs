@@ -70,6 +70,21 @@ impl Address {
     }
 }
 
+impl Address {
+    /// Where a TCP client connecting to `host`:`port` goes, as its connector reports it
+    /// (Twisted's `getDestination`): the address itself for a literal address, else the
+    /// host name, not yet resolved.
+    pub(crate) fn destination(host: &str, port: u16) -> Address {
+        match host.parse::<std::net::IpAddr>() {
+            Ok(ip) => Address::Tcp(SocketAddr::new(ip, port)),
+            Err(_) => Address::Hostname {
+                host: host.to_owned(),
+                port,
+            },
+        }
+    }
+}
+
 impl From<SocketAddr> for Address {
     fn from(sa: SocketAddr) -> Self {
         Address::Tcp(sa)

@@ -192,7 +192,9 @@ impl Connector {
         }
     }
 
-    /// Where it connects to: Twisted's `getDestination()`.
+    /// Where it connects to: Twisted's `getDestination()`. For a connection to a host
+    /// name this is the name as given ([`Address::Hostname`]), as Twisted reports it, not
+    /// the address it resolves to.
     ///
     /// ```
     /// # use tokio_twisted::protocol::{Address, Connector};

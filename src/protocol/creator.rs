@@ -10,7 +10,7 @@ use super::connector::Connector;
 use super::dynamic::ReactorTcp;
 use super::factory::{ClientFactory, Factory};
 use super::protocol::Protocol;
-use super::tcp::TcpConnectOptions;
+use super::tcp_options::TcpConnectOptions;
 use super::transport::Transport;
 use crate::defer::{Deferred, Resolver};
 use crate::failure::Failure;

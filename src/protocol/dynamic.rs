@@ -9,7 +9,7 @@ use super::connector::Connector;
 use super::factory::{ClientFactory, Factory};
 use super::port::ListeningPort;
 use super::protocol::Protocol;
-use super::tcp::{TcpConnectOptions, TcpListenOptions};
+use super::tcp_options::{TcpConnectOptions, TcpListenOptions};
 use crate::error::ListenError;
 use crate::failure::Failure;
 use crate::reactor::{Reactor, ReactorHandle, SpawnLocalError};

@@ -53,6 +53,38 @@
 //! assert_eq!(wire.value(), b"HI.");
 //! assert!(wire.disconnecting());
 //! ```
+//!
+//! # More cores: one reactor per core
+//!
+//! A reactor runs every protocol on its one thread, so one reactor uses one core. To use
+//! more, run several reactors, each on a thread of its own, and give each a listening
+//! socket of its own on the same port with [`TcpListenOptions::reuse_port`]
+//! (`SO_REUSEPORT`): the system spreads the incoming connections over the sockets, and a
+//! connection stays on the reactor that accepted it. Protocols stay single-threaded and
+//! lock-free; what they share across reactors must be `Send + Sync` (an `Arc` of atomics or
+//! a `Mutex`, a channel), or be reached through another reactor's
+//! [`ReactorHandle::call_from_thread`](crate::reactor::ReactorHandle::call_from_thread).
+//! `examples/multi_reactor.rs` is a complete program (one reactor per available core,
+//! serving echo). The other usual layout, one acceptor handing accepted sockets out to the
+//! reactors in turn, needs a reactor to adopt a connected socket (Twisted's
+//! `adoptStreamConnection`), which this crate does not offer yet.
+//!
+//! ```
+//! use std::net::Ipv4Addr;
+//! use tokio_twisted::protocol::{for_protocol, Protocol, TcpListenOptions};
+//! use tokio_twisted::reactor::Reactor;
+//!
+//! struct Quiet;
+//! impl Protocol for Quiet { fn data_received(&mut self, _: &[u8]) {} }
+//!
+//! let options = TcpListenOptions::new().interface(Ipv4Addr::LOCALHOST.into()).reuse_port(true);
+//! // Two reactors (on two threads in a real server), one port, a socket each.
+//! let first = Reactor::builder().without_signal_handlers().build().unwrap();
+//! let second = Reactor::builder().without_signal_handlers().build().unwrap();
+//! let port = first.listen_tcp_with(0, for_protocol(|| Quiet), options).unwrap().port();
+//! let shared = second.listen_tcp_with(port, for_protocol(|| Quiet), options).unwrap();
+//! assert_eq!(shared.port(), port);
+//! ```
 
 mod address;
 mod connector;
@@ -71,6 +103,7 @@ mod producer;
 mod protocol;
 mod reconnecting;
 mod tcp;
+mod tcp_options;
 mod transport;
 #[cfg(unix)]
 mod unix;
@@ -88,7 +121,7 @@ pub use port::ListeningPort;
 pub use producer::{Producer, ProducerAlreadyRegistered, ProducerKind};
 pub use protocol::Protocol;
 pub use reconnecting::{ReconnectingClientFactory, Reconnection};
-pub use tcp::{TcpConnectOptions, TcpListenOptions};
+pub use tcp_options::{TcpConnectOptions, TcpListenOptions};
 pub use transport::{ProducerState, Transport};
 #[cfg(unix)]
 pub use unix::{UnixConnectOptions, UnixListenOptions};

@@ -22,6 +22,7 @@ use super::driver::{SocketStream, call_factory, run_connection};
 use super::factory::{ClientFactory, Factory};
 use super::port::{ListeningPort, PortShared};
 use super::protocol::Protocol;
+use super::tcp_options::{TcpConnectOptions, TcpListenOptions};
 use super::transport::{Transport, TransportShared};
 use crate::error::{
     CannotListenError, ConnectBindError, ConnectingCancelledError, DnsLookupError, ListenError, TimeoutError,
@@ -31,10 +32,6 @@ use crate::failure::Failure;
 use crate::lock::lock;
 use crate::reactor::{ReactorHandle, SpawnLocalError};
 
-/// Twisted's default `listen` backlog.
-const DEFAULT_BACKLOG: u32 = 50;
-/// Twisted's default connection timeout.
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long the accept loop waits after running out of descriptors or memory.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
@@ -65,175 +62,6 @@ impl SocketStream for TcpStream {
 
     fn set_keepalive(&self, enabled: bool) -> io::Result<()> {
         SockRef::from(self).set_keepalive(enabled)
-    }
-}
-
-/// Options of [`ReactorHandle::listen_tcp_with`]: Twisted's `backlog` and `interface`.
-///
-/// ```
-/// use tokio_twisted::protocol::TcpListenOptions;
-///
-/// let opts = TcpListenOptions::new().backlog(128).interface("::1".parse().unwrap());
-/// assert_eq!(opts.get_backlog(), 128);
-/// assert_eq!(TcpListenOptions::default().get_interface().to_string(), "0.0.0.0");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TcpListenOptions {
-    backlog: u32,
-    interface: IpAddr,
-}
-
-impl Default for TcpListenOptions {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl TcpListenOptions {
-    /// Backlog 50 on every IPv4 address (`0.0.0.0`), Twisted's defaults.
-    ///
-    /// ```
-    /// # use tokio_twisted::protocol::TcpListenOptions;
-    /// assert_eq!(TcpListenOptions::new().get_backlog(), 50);
-    /// ```
-    pub fn new() -> Self {
-        TcpListenOptions {
-            backlog: DEFAULT_BACKLOG,
-            interface: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        }
-    }
-
-    /// The length of the queue of connections not yet accepted.
-    ///
-    /// ```
-    /// # use tokio_twisted::protocol::TcpListenOptions;
-    /// assert_eq!(TcpListenOptions::new().backlog(5).get_backlog(), 5);
-    /// ```
-    #[must_use]
-    pub fn backlog(mut self, backlog: u32) -> Self {
-        self.backlog = backlog;
-        self
-    }
-
-    /// The address to listen on: `0.0.0.0`, `::` (IPv6, and IPv4 where the system maps
-    /// it), or one address such as `127.0.0.1`.
-    ///
-    /// ```
-    /// # use tokio_twisted::protocol::TcpListenOptions;
-    /// let o = TcpListenOptions::new().interface("127.0.0.1".parse().unwrap());
-    /// assert!(o.get_interface().is_loopback());
-    /// ```
-    #[must_use]
-    pub fn interface(mut self, interface: IpAddr) -> Self {
-        self.interface = interface;
-        self
-    }
-
-    /// The backlog.
-    ///
-    /// ```
-    /// # use tokio_twisted::protocol::TcpListenOptions;
-    /// let _ = TcpListenOptions::new().get_backlog();
-    /// ```
-    pub fn get_backlog(&self) -> u32 {
-        self.backlog
-    }
-
-    /// The interface.
-    ///
-    /// ```
-    /// # use tokio_twisted::protocol::TcpListenOptions;
-    /// let _ = TcpListenOptions::new().get_interface();
-    /// ```
-    pub fn get_interface(&self) -> IpAddr {
-        self.interface
-    }
-}
-
-/// Options of [`ReactorHandle::connect_tcp_with`]: Twisted's `timeout` and
-/// `bindAddress`.
-///
-/// ```
-/// use std::time::Duration;
-/// use tokio_twisted::protocol::TcpConnectOptions;
-///
-/// let opts = TcpConnectOptions::new()
-///     .timeout(Duration::from_secs(5))
-///     .bind_address("127.0.0.1:0".parse().unwrap());
-/// assert_eq!(opts.get_timeout(), Duration::from_secs(5));
-/// assert_eq!(TcpConnectOptions::default().get_timeout(), Duration::from_secs(30));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TcpConnectOptions {
-    timeout: Duration,
-    bind_address: Option<SocketAddr>,
-}
-
-impl Default for TcpConnectOptions {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl TcpConnectOptions {
-    /// A 30-second timeout and no bind address, Twisted's defaults.
-    ///
-    /// ```
-    /// # use tokio_twisted::protocol::TcpConnectOptions;
-    /// assert!(TcpConnectOptions::new().get_bind_address().is_none());
-    /// ```
-    pub fn new() -> Self {
-        TcpConnectOptions {
-            timeout: DEFAULT_TIMEOUT,
-            bind_address: None,
-        }
-    }
-
-    /// How long the attempt (name lookup included) may take before failing with
-    /// [`error::TimeoutError`](crate::error::TimeoutError).
-    ///
-    /// ```
-    /// # use tokio_twisted::protocol::TcpConnectOptions;
-    /// # use std::time::Duration;
-    /// assert_eq!(TcpConnectOptions::new().timeout(Duration::ZERO).get_timeout(), Duration::ZERO);
-    /// ```
-    #[must_use]
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// The local address to bind before connecting.
-    ///
-    /// ```
-    /// # use tokio_twisted::protocol::TcpConnectOptions;
-    /// let a = "127.0.0.1:0".parse().unwrap();
-    /// assert_eq!(TcpConnectOptions::new().bind_address(a).get_bind_address(), Some(a));
-    /// ```
-    #[must_use]
-    pub fn bind_address(mut self, address: SocketAddr) -> Self {
-        self.bind_address = Some(address);
-        self
-    }
-
-    /// The timeout.
-    ///
-    /// ```
-    /// # use tokio_twisted::protocol::TcpConnectOptions;
-    /// let _ = TcpConnectOptions::new().get_timeout();
-    /// ```
-    pub fn get_timeout(&self) -> Duration {
-        self.timeout
-    }
-
-    /// The bind address.
-    ///
-    /// ```
-    /// # use tokio_twisted::protocol::TcpConnectOptions;
-    /// let _ = TcpConnectOptions::new().get_bind_address();
-    /// ```
-    pub fn get_bind_address(&self) -> Option<SocketAddr> {
-        self.bind_address
     }
 }
 
@@ -327,7 +155,7 @@ impl ReactorHandle {
         };
         let listener = {
             let _in_runtime = self.shared.rt.enter();
-            bind_listener(addr, options.backlog).map_err(cannot)?
+            bind_listener(addr, &options).map_err(cannot)?
         };
         let host = Address::Tcp(listener.local_addr().map_err(cannot)?);
         let port_shared = ListeningPort::new_shared(host.clone());
@@ -448,11 +276,7 @@ impl ReactorHandle {
             return Err(SpawnLocalError::NotReactorThread);
         }
         let shutdown = self.shutdown_token()?;
-        let destination = match host.parse::<IpAddr>() {
-            Ok(ip) => Address::Tcp(SocketAddr::new(ip, port)),
-            // Not an address: the name is resolved by the attempt.
-            Err(_) => Address::Tcp(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port)),
-        };
+        let destination = Address::destination(host, port);
         let shared = Connector::new_shared(destination, ConnectorState::Connecting);
         let connector = Connector::from_shared(std::sync::Arc::clone(&shared));
         let task = connect_loop(
@@ -469,8 +293,9 @@ impl ReactorHandle {
     }
 }
 
-/// A listening socket with `SO_REUSEADDR` and `backlog`, registered with the runtime.
-fn bind_listener(addr: SocketAddr, backlog: u32) -> io::Result<TcpListener> {
+/// A listening socket with `SO_REUSEADDR` (and `SO_REUSEPORT` if asked) and the options'
+/// backlog, registered with the runtime.
+fn bind_listener(addr: SocketAddr, options: &TcpListenOptions) -> io::Result<TcpListener> {
     let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()?
     } else {
@@ -478,8 +303,41 @@ fn bind_listener(addr: SocketAddr, backlog: u32) -> io::Result<TcpListener> {
     };
     #[cfg(unix)]
     socket.set_reuseaddr(true)?;
+    if options.reuse_port {
+        set_reuse_port(&socket)?;
+    }
     socket.bind(addr)?;
-    socket.listen(backlog)
+    socket.listen(options.backlog)
+}
+
+/// `SO_REUSEPORT`, where the system has it (tokio's list).
+#[cfg(all(
+    unix,
+    not(any(
+        target_os = "solaris",
+        target_os = "illumos",
+        target_os = "cygwin",
+        target_os = "nuttx"
+    ))
+))]
+fn set_reuse_port(socket: &TcpSocket) -> io::Result<()> {
+    socket.set_reuseport(true)
+}
+
+#[cfg(not(all(
+    unix,
+    not(any(
+        target_os = "solaris",
+        target_os = "illumos",
+        target_os = "cygwin",
+        target_os = "nuttx"
+    ))
+)))]
+fn set_reuse_port(_socket: &TcpSocket) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "SO_REUSEPORT is not available on this system",
+    ))
 }
 
 /// Errors that concern one incoming connection, not the listener (hyper's

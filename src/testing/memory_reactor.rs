@@ -169,10 +169,7 @@ impl ReactorTcp for MemoryReactor {
         factory: F,
         options: TcpConnectOptions,
     ) -> Result<Connector, SpawnLocalError> {
-        let ip = host
-            .parse()
-            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-        let connector = Connector::detached(Address::Tcp(SocketAddr::new(ip, port)));
+        let connector = Connector::detached(Address::destination(host, port));
         // Recorded as connecting, as the real reactor's connector starts.
         let _ = connector.connect();
         self.clients.borrow_mut().push(TcpClient {
