@@ -1,7 +1,8 @@
 //! A chat server: every line a client sends goes to every other client. A client that
-//! does not read cannot make the server's memory grow: when its connection's write
-//! buffer fills up, the room (registered as a producer on each connection) is paused, so
-//! the server stops reading from everyone until the slow client has caught up. The
+//! does not read cannot make the server's memory grow: the write that fills its
+//! connection's buffer past 64 KiB pauses the room (registered as a producer on each
+//! connection) before it returns, so the server stops reading from everyone until the
+//! slow client has caught up. The
 //! slowest reader throttles the room instead of being buffered without bound.
 //!
 //! Run it with `cargo run --example chat_server` (port 8123) or `-- --port N`, then
@@ -11,13 +12,12 @@
 use std::collections::{HashMap, HashSet};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use bytes::Bytes;
 use tokio_twisted::basic::{LineControl, LineProtocol, LineReceiver};
 use tokio_twisted::failure::Failure;
 use tokio_twisted::protocol::{Address, Factory, Producer, ProducerKind, Transport};
-use tokio_twisted::reactor::{Reactor, ReactorHandle};
+use tokio_twisted::reactor::Reactor;
 
 /// Everyone connected, and who is too slow right now.
 #[derive(Default)]
@@ -103,38 +103,6 @@ impl Producer for Throttle {
 pub(crate) struct Chatter {
     room: Room,
     id: Option<u64>,
-    /// A turn of the reactor has been given away since the last read (see `yield_turn`).
-    yielding: Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl Chatter {
-    /// Stops reading from this member until the reactor's next turn. A receiver's
-    /// connection pauses the room when its buffer is full, but only when it next runs
-    /// (Twisted pauses inside `write`); giving the turn away after each read lets every
-    /// receiver push back before more is read, so a slow one holds at most about one
-    /// read beyond the 64 KiB mark.
-    fn yield_turn(&self, transport: &Transport) {
-        use std::sync::atomic::Ordering;
-        let Some(reactor) = ReactorHandle::current() else {
-            return;
-        };
-        if self.yielding.swap(true, Ordering::SeqCst) {
-            return;
-        }
-        transport.pause_producing();
-        let (transport, room, yielding) = (
-            transport.clone(),
-            Arc::clone(&self.room),
-            Arc::clone(&self.yielding),
-        );
-        reactor.call_later(Duration::ZERO, move || {
-            yielding.store(false, Ordering::SeqCst);
-            // Unless the room was paused meanwhile: then its resume restarts everyone.
-            if lock(&room).slow.is_empty() {
-                transport.resume_producing();
-            }
-        });
-    }
 }
 
 impl LineReceiver for Chatter {
@@ -159,21 +127,26 @@ impl LineReceiver for Chatter {
         let _ = transport.register_producer(throttle, ProducerKind::Streaming);
     }
 
-    fn line_received(&mut self, line: Bytes, ctl: &mut LineControl<'_>) {
-        self.yield_turn(ctl.transport());
+    fn line_received(&mut self, line: Bytes, _ctl: &mut LineControl<'_>) {
         let mut message = Vec::with_capacity(line.len() + 2);
         message.extend_from_slice(&line);
         message.extend_from_slice(b"\r\n");
         let message = Bytes::from(message);
-        let mut room = lock(&self.room);
-        let mut most = room.max_buffered;
-        for (id, transport) in &room.members {
-            if Some(*id) != self.id {
-                transport.write_bytes(message.clone());
-                most = most.max(transport.buffered());
-            }
+        // The room is not locked while writing: a write that fills a member's buffer
+        // pauses the room from inside the write (its `Throttle` locks the room).
+        let others: Vec<Transport> = lock(&self.room)
+            .members
+            .iter()
+            .filter(|(id, _)| Some(**id) != self.id)
+            .map(|(_, transport)| transport.clone())
+            .collect();
+        let mut most = 0;
+        for transport in others {
+            transport.write_bytes(message.clone());
+            most = most.max(transport.buffered());
         }
-        room.max_buffered = most;
+        let mut room = lock(&self.room);
+        room.max_buffered = room.max_buffered.max(most);
     }
 
     fn connection_lost(&mut self, _reason: Failure) {
@@ -197,7 +170,6 @@ impl Factory for ChatFactory {
         Some(LineProtocol::new(Chatter {
             room: Arc::clone(&self.room),
             id: None,
-            yielding: Arc::default(),
         }))
     }
 }

@@ -1,4 +1,4 @@
-// Tests: tests/tcp.rs, tests/conformance/test_tcp.rs
+// Tests: tests/tcp.rs, tests/producers.rs, tests/load.rs, tests/conformance/test_tcp.rs
 
 //! The connection driver: one task per connection, on the reactor thread, owning the
 //! socket, the read buffer and the protocol.
@@ -27,7 +27,7 @@ use tracing::Instrument;
 
 use super::producer::ProducerKind;
 use super::protocol::Protocol;
-use super::transport::{HIGH_WATER, Transport};
+use super::transport::Transport;
 use crate::error::{ConnectionAborted, ConnectionDone, ConnectionLost};
 use crate::failure::Failure;
 use crate::lock::lock;
@@ -122,6 +122,7 @@ impl<S: SocketStream, P: Protocol> Driver<S, P> {
     }
 
     async fn main_loop(&mut self, shutdown: &CancellationToken) -> End {
+        lock(&self.transport.shared.outbox).home = Some(std::thread::current().id());
         let transport = self.transport.clone();
         if let Err(end) = self.event(|p| p.make_connection(transport)) {
             return end;
@@ -221,35 +222,39 @@ impl<S: SocketStream, P: Protocol> Driver<S, P> {
     fn after_event(&mut self) -> Option<End> {
         loop {
             self.apply_options();
-            if lock(&self.transport.shared.outbox).aborted {
+            let mut outbox = lock(&self.transport.shared.outbox);
+            if outbox.aborted {
                 return Some(End::Aborted);
+            }
+            // A write past the mark that could not pause the producer itself (see
+            // `Transport::write`) left the pause to us: it comes before the flush.
+            let owed = match &mut outbox.producer {
+                Some(slot) if slot.pause_owed && slot.producer.is_some() => {
+                    slot.pause_owed = false;
+                    slot.pausing = true;
+                    slot.producer.take().map(|p| (p, slot.generation))
+                }
+                _ => None,
+            };
+            drop(outbox);
+            if let Some((mut producer, generation)) = owed {
+                let result = self.call_producer(|| producer.pause_producing());
+                self.transport.restore_producer(producer, generation);
+                if let Err(end) = result {
+                    return Some(end);
+                }
+                continue;
             }
             if let Err(e) = self.flush() {
                 return Some(End::Lost(Some(e)));
             }
             let mut outbox = lock(&self.transport.shared.outbox);
             if outbox.len > 0 {
-                // Twisted pauses a streaming producer once its buffer passes bufferSize.
-                let full = outbox.len > HIGH_WATER;
-                let pause = match &mut outbox.producer {
-                    Some(slot) if slot.kind == ProducerKind::Streaming && !slot.paused && full => {
-                        slot.paused = true;
-                        slot.producer.take().map(|p| (p, slot.generation))
-                    }
-                    _ => None,
-                };
-                drop(outbox);
-                if let Some((mut producer, generation)) = pause {
-                    let result = self.call_producer(|| producer.pause_producing());
-                    self.transport.restore_producer(producer, generation);
-                    result.err()?;
-                    continue;
-                }
                 return None;
             }
             // The buffer is empty: Twisted's doWrite rules, in its order.
             let resume = match &mut outbox.producer {
-                Some(slot) if slot.kind == ProducerKind::Pull || slot.paused => {
+                Some(slot) if (slot.kind == ProducerKind::Pull || slot.paused) && slot.producer.is_some() => {
                     slot.paused = false;
                     slot.producer.take().map(|p| (p, slot.generation))
                 }
@@ -261,6 +266,10 @@ impl<S: SocketStream, P: Protocol> Driver<S, P> {
                 self.transport.restore_producer(producer, generation);
                 if let Err(end) = result {
                     return Some(end);
+                }
+                // A write past the mark from inside the resume owes a pause: make it.
+                if owes_pause(&self.transport) {
+                    continue;
                 }
                 // A pull producer that wrote nothing is not resumed again until it
                 // writes. One that wrote is flushed now and resumed on the next turn
@@ -406,6 +415,14 @@ impl<S: SocketStream, P: Protocol> Driver<S, P> {
         tracing::debug!(reason = %reason, "connection lost");
         reason
     }
+}
+
+/// Whether a pause is owed to a producer that is back in its slot.
+fn owes_pause(transport: &Transport) -> bool {
+    lock(&transport.shared.outbox)
+        .producer
+        .as_ref()
+        .is_some_and(|slot| slot.pause_owed && slot.producer.is_some())
 }
 
 async fn wait_ready<S: SocketStream>(stream: &S, interest: Option<Interest>) -> io::Result<Ready> {

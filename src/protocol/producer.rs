@@ -1,4 +1,4 @@
-// Tests: tests/protocol.rs, tests/tcp.rs, tests/conformance/test_tcp.rs
+// Tests: tests/protocol.rs, tests/tcp.rs, tests/producers.rs, tests/conformance/test_tcp.rs
 
 //! Producers: Twisted's `IPushProducer` and `IPullProducer`, as one trait and a kind.
 
@@ -44,7 +44,9 @@ use std::sync::{Mutex, PoisonError};
 #[doc(alias = "IPullProducer")]
 pub trait Producer: Send + 'static {
     /// Stop producing until [`resume_producing`](Self::resume_producing): the transport's
-    /// buffer is full. Only streaming producers are paused.
+    /// buffer is full. Only streaming producers are paused, from inside the write that
+    /// filled the buffer past 64 KiB (so the writer sees the pause as soon as its write
+    /// returns).
     #[doc(alias = "pauseProducing")]
     fn pause_producing(&mut self) {}
 

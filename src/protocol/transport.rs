@@ -1,4 +1,4 @@
-// Tests: tests/protocol.rs, tests/tcp.rs, tests/conformance/test_tcp.rs,
+// Tests: tests/protocol.rs, tests/tcp.rs, tests/producers.rs, tests/conformance/test_tcp.rs,
 // tests/conformance/test_protocol.rs
 
 //! `Transport`: the handle a protocol writes through, and the outbox behind it that a
@@ -7,7 +7,9 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::ThreadId;
 
 use bytes::{Bytes, BytesMut};
 use tokio::sync::Notify;
@@ -22,7 +24,7 @@ const COALESCE_LIMIT: usize = 4096;
 
 /// Twisted's `bufferSize` (`2**2**2**2`): above this many unsent bytes a streaming producer
 /// is paused.
-pub(crate) const HIGH_WATER: usize = 65536;
+const HIGH_WATER: usize = 65536;
 
 /// A connection's write side, as a handle: Twisted's `ITransport`, `ITCPTransport` and
 /// `IConsumer`, and a push producer over its read side.
@@ -83,6 +85,40 @@ pub(crate) struct ProducerSlot {
     pub(crate) generation: u64,
     /// Twisted's `producerPaused`: paused by this transport, owed a resume.
     pub(crate) paused: bool,
+    /// Out of the slot for a `pause_producing` call: a write it makes past the mark does
+    /// not pause it again (Twisted would recurse into `pauseProducing` without bound).
+    pub(crate) pausing: bool,
+    /// A write passed the mark while the producer could not be called there (it was out
+    /// for another call, or the write came from another thread): the connection pauses
+    /// it as soon as it is back, before anything else.
+    pub(crate) pause_owed: bool,
+}
+
+impl ProducerSlot {
+    /// Twisted's `_maybePauseProducer`, for a write that left more than the mark
+    /// buffered: marks a streaming producer paused and hands it out to be paused by the
+    /// writer, or records the pause as owed when it cannot be called here.
+    fn pause_for_write(&mut self, home: Option<ThreadId>) -> Option<(Box<dyn Producer>, u64)> {
+        if self.kind != ProducerKind::Streaming {
+            return None;
+        }
+        self.paused = true;
+        if self.pausing {
+            return None;
+        }
+        let here = home.is_some_and(|home| home == std::thread::current().id());
+        match self.producer.take() {
+            Some(producer) if here => {
+                self.pausing = true;
+                Some((producer, self.generation))
+            }
+            other => {
+                self.producer = other;
+                self.pause_owed = true;
+                None
+            }
+        }
+    }
 }
 
 /// The buffered writes and the flags set through the handle, read by the driver.
@@ -111,6 +147,10 @@ pub(crate) struct Outbox {
     pub(crate) reading_paused: bool,
     /// Set while the driver runs an event: writes need no wake-up, the flush follows.
     pub(crate) dispatching: bool,
+    /// The thread the connection runs on (set by its driver): a write made there pauses
+    /// the producer at once; a write from another thread leaves the pause to the driver,
+    /// so producers are only ever called on the reactor thread.
+    pub(crate) home: Option<ThreadId>,
     pub(crate) producer: Option<ProducerSlot>,
     pub(crate) generation: u64,
     /// Socket options as last set (TCP); `options_dirty` until the driver applies them.
@@ -208,8 +248,45 @@ impl Transport {
         }
     }
 
+    /// What every write does once its bytes are queued: wakes the driver (unless an event
+    /// is being dispatched, whose flush follows), and pauses a streaming producer when the
+    /// buffer now holds more than 64 KiB, from inside the write as Twisted's `write` does.
+    /// The producer is taken out of the slot and called with no lock held, so it may
+    /// write to this transport (or pause others) from `pause_producing`.
+    fn after_write(&self, mut outbox: MutexGuard<'_, Outbox>) {
+        let pause = if outbox.len > HIGH_WATER && !self.shared.recording {
+            let home = outbox.home;
+            outbox
+                .producer
+                .as_mut()
+                .and_then(|slot| slot.pause_for_write(home))
+        } else {
+            None
+        };
+        let wake = !outbox.dispatching;
+        drop(outbox);
+        if wake {
+            self.shared.notify.notify_one();
+        }
+        if let Some((mut producer, generation)) = pause {
+            let result = catch_unwind(AssertUnwindSafe(|| producer.pause_producing()));
+            self.restore_producer(producer, generation);
+            if let Err(panic) = result {
+                // The writer's caller sees the panic, as it would see the exception
+                // raised by `pauseProducing` in Twisted; the producer stays registered.
+                resume_unwind(panic);
+            }
+        }
+    }
+
     /// Buffers `data` to be sent: Twisted's `write`. Ignored once the connection is lost,
     /// aborted, or its write side is closed; never blocks.
+    ///
+    /// When this write leaves more than 64 KiB waiting to be sent and a streaming
+    /// producer is registered, the producer's
+    /// [`pause_producing`](Producer::pause_producing) is called before `write` returns
+    /// (on every such write, as in Twisted), unless the producer is itself being called
+    /// at that moment; see [`register_producer`](Self::register_producer).
     ///
     /// ```
     /// # use tokio_twisted::testing::StringTransport;
@@ -221,13 +298,12 @@ impl Transport {
         if data.is_empty() {
             return;
         }
-        self.update(|o| {
-            if !o.accepts_writes() {
-                return false;
-            }
-            o.push_slice(data);
-            true
-        });
+        let mut outbox = lock(&self.shared.outbox);
+        if !outbox.accepts_writes() {
+            return;
+        }
+        outbox.push_slice(data);
+        self.after_write(outbox);
     }
 
     /// Buffers `data` without copying it (a [`Bytes`] is reference-counted).
@@ -243,7 +319,7 @@ impl Transport {
     }
 
     /// Buffers each chunk, in order, without copying them into one buffer: Twisted's
-    /// `writeSequence`.
+    /// `writeSequence`. Pauses a streaming producer as [`write`](Self::write) does.
     ///
     /// ```
     /// # use tokio_twisted::testing::StringTransport;
@@ -257,18 +333,19 @@ impl Transport {
     where
         I: IntoIterator<Item = Bytes>,
     {
-        self.update(|o| {
-            if !o.accepts_writes() {
-                return false;
+        let mut outbox = lock(&self.shared.outbox);
+        if !outbox.accepts_writes() {
+            return;
+        }
+        let before = outbox.len;
+        for chunk in chunks {
+            if !chunk.is_empty() {
+                outbox.push_bytes(chunk);
             }
-            let before = o.len;
-            for chunk in chunks {
-                if !chunk.is_empty() {
-                    o.push_bytes(chunk);
-                }
-            }
-            o.len != before
-        });
+        }
+        if outbox.len != before {
+            self.after_write(outbox);
+        }
     }
 
     /// Closes the connection once everything written has been sent: Twisted's
@@ -469,11 +546,18 @@ impl Transport {
 
     /// Registers a producer feeding this transport: Twisted's `registerProducer`.
     ///
-    /// A [`ProducerKind::Streaming`] (push) producer is paused when more than 64 KiB are
-    /// waiting to be sent, and resumed once everything has been sent. A
-    /// [`ProducerKind::Pull`] producer is resumed at once and then each time everything
-    /// has been sent. Both are stopped when the connection is lost. Registering on a
-    /// transport whose connection is already lost stops the producer at once.
+    /// A [`ProducerKind::Streaming`] (push) producer is paused by every
+    /// [`write`](Self::write) or [`write_sequence`](Self::write_sequence) that leaves more
+    /// than 64 KiB waiting to be sent, from inside that call (as in Twisted), and resumed
+    /// once, when everything has been sent. A [`ProducerKind::Pull`] producer is resumed
+    /// at once and then each time everything has been sent. Both are stopped when the
+    /// connection is lost. Registering on a transport whose connection is already lost
+    /// stops the producer at once.
+    ///
+    /// The producer is never called with a lock held and never re-entered: a write it
+    /// makes from `pause_producing` does not pause it again (Twisted would recurse), and
+    /// a write past the mark while it is being resumed, or from a thread other than the
+    /// reactor's, pauses it as soon as that call returns (or on the reactor thread).
     ///
     /// # Errors
     ///
@@ -525,6 +609,8 @@ impl Transport {
             kind,
             generation,
             paused: false,
+            pausing: false,
+            pause_owed: false,
         });
         drop(outbox);
         if let Some(mut producer) = held {
@@ -563,6 +649,7 @@ impl Transport {
         let mut outbox = lock(&self.shared.outbox);
         match &mut outbox.producer {
             Some(slot) if slot.generation == generation && slot.producer.is_none() => {
+                slot.pausing = false;
                 slot.producer = Some(producer);
             }
             _ => {
