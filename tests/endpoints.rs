@@ -162,3 +162,21 @@ fn tcp4_client_resolves_localhost() {
     });
     assert!(peer.unwrap().starts_with("tcp:127.0.0.1:"));
 }
+
+#[test]
+fn a_wrapping_factory_logs_the_factory_it_wraps_once() {
+    use tokio_twisted::endpoints::WrappingFactory;
+    use tokio_twisted::protocol::Factory;
+    let (mut wrapping, _connected) = WrappingFactory::new(for_protocol(|| Echo(None)));
+    let log = common::logged_at_info(|| {
+        wrapping.start_factory();
+        wrapping.stop_factory();
+    });
+    assert_eq!(log.matches("Starting factory").count(), 1, "{log}");
+    assert_eq!(log.matches("Stopping factory").count(), 1, "{log}");
+    assert!(log.contains("ProtocolFactory"), "{log}");
+    assert!(
+        !log.contains("WrappingFactory"),
+        "the wrapper is not what is named: {log}"
+    );
+}

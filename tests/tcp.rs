@@ -997,3 +997,49 @@ fn a_connector_to_a_host_name_reports_the_name() {
     );
     literal.disconnect();
 }
+
+/// A listening port logs its factory's start and stop ("Starting factory", "Stopping
+/// factory", at info level) as Twisted's `doStart`/`doStop` do, unless the factory is not
+/// noisy (the port's own "starting on" line is logged either way, as Twisted's).
+#[test]
+fn listening_logs_the_factory_start_and_stop_unless_it_is_quiet() {
+    struct Silent;
+    impl Factory for Silent {
+        type Protocol = OnMade;
+        fn build_protocol(&mut self, _addr: &Address) -> Option<OnMade> {
+            None
+        }
+        fn noisy(&self) -> bool {
+            false
+        }
+    }
+    let log = common::bounded("factory logging", || {
+        common::logged_at_info(|| {
+            let reactor = common::reactor();
+            let opts = TcpListenOptions::new().interface("127.0.0.1".parse().unwrap());
+            let noisy = reactor
+                .listen_tcp_with(0, for_protocol(|| OnMade(Rc::new(|| {}))), opts)
+                .unwrap();
+            let silent = reactor.listen_tcp_with(0, Silent, opts).unwrap();
+            let stopper = reactor.handle();
+            let both =
+                tokio_twisted::defer::gather_results(vec![noisy.stop_listening(), silent.stop_listening()]);
+            drop(both.add_callback(move |_| {
+                stopper.stop()?;
+                Ok::<_, Failure>(())
+            }));
+            reactor.run().unwrap();
+        })
+    });
+    let lines = |what: &str| log.lines().filter(|l| l.contains(what)).count();
+    assert_eq!(lines("Starting factory"), 1, "{log}");
+    assert_eq!(lines("Stopping factory"), 1, "{log}");
+    let starting = log
+        .lines()
+        .find(|l| l.contains("Starting factory"))
+        .unwrap_or_default();
+    assert!(
+        starting.contains("INFO") && starting.contains("ProtocolFactory"),
+        "{log}"
+    );
+}

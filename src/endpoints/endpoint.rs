@@ -53,7 +53,13 @@ pub trait StreamClientEndpoint {
 }
 
 /// Connects `protocol` itself through `endpoint`, without writing a factory: Twisted's
-/// `connectProtocol`.
+/// `connectProtocol`. The Deferred is the endpoint's `connect` Deferred: it fires with the
+/// transport after `connection_made`, and cancelling it gives
+/// [`ConnectingCancelledError`](crate::error::ConnectingCancelledError).
+///
+/// For a TCP host and port without an endpoint,
+/// [`protocol::connect_protocol`](crate::protocol::connect_protocol) is Twisted's
+/// `ClientCreator(reactor, P).connectTCP(...)`.
 ///
 /// ```
 /// use std::cell::RefCell;

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use crate::defer::{Deferred, Resolver};
 use crate::error::{ConnectingCancelledError, NoProtocol};
 use crate::failure::Failure;
-use crate::protocol::{Address, ClientFactory, Connector, Factory, Protocol, Transport};
+use crate::protocol::{Address, ClientFactory, Connector, Factory, Protocol, Transport, do_start, do_stop};
 
 /// The connector of the attempt in progress (and where it goes, before there is one),
 /// shared with the Deferred's canceller.
@@ -38,7 +38,8 @@ fn slot(attempt: &ConnectorSlot) -> std::sync::MutexGuard<'_, Attempt> {
 ///   wrapped factory builds no protocol, or with the panic if building panics.
 /// - Cancelling it stops the connector given to `started_connecting` and fails it with
 ///   [`ConnectingCancelledError`].
-/// - `start_factory`/`stop_factory` pass through to the wrapped factory.
+/// - `start_factory`/`stop_factory` pass through to the wrapped factory (and are logged
+///   under its name when it is [`noisy`](Factory::noisy)).
 ///
 /// ```
 /// use tokio_twisted::endpoints::WrappingFactory;
@@ -145,11 +146,17 @@ impl<F: Factory> Factory for WrappingFactory<F> {
     }
 
     fn start_factory(&mut self) {
-        self.wrapped.start_factory();
+        do_start(&mut self.wrapped);
     }
 
     fn stop_factory(&mut self) {
-        self.wrapped.stop_factory();
+        do_stop(&mut self.wrapped);
+    }
+
+    /// The wrapped factory's start and stop are logged (with its name), as Twisted's
+    /// wrapper passes `doStart`/`doStop` on.
+    fn noisy(&self) -> bool {
+        false
     }
 }
 

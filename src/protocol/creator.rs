@@ -1,7 +1,7 @@
 // Tests: tests/tcp.rs, tests/conformance/test_protocol.rs
 
-//! `connect_protocol`: connect one protocol instance and get a Deferred (Twisted's
-//! `ClientCreator` and `connectProtocol`).
+//! `connect_protocol`: connect one protocol instance over TCP and get a Deferred (Twisted's
+//! `ClientCreator`).
 
 use std::sync::{Arc, Mutex};
 
@@ -33,7 +33,6 @@ impl ReactorHandle {
     /// assert!(tokio_twisted::testing::failure_result_of(d).check::<tokio_twisted::defer::CancelledError>());
     /// ```
     #[doc(alias = "ClientCreator")]
-    #[doc(alias = "connectProtocol")]
     pub fn connect_protocol<P: Protocol>(
         &self,
         host: &str,
@@ -49,7 +48,16 @@ impl ReactorHandle {
 /// connection's [`Transport`] once the protocol's `connection_made` has returned, or
 /// fails with the connection error ([`ConnectionRefusedError`](crate::error::ConnectionRefusedError),
 /// [`TimeoutError`](crate::error::TimeoutError), ...): Twisted's
-/// `ClientCreator(reactor, P).connectTCP(host, port)` and `connectProtocol`.
+/// `ClientCreator(reactor, P).connectTCP(host, port)`, with the protocol instance made
+/// beforehand.
+///
+/// Twisted's `connectProtocol(endpoint, protocol)`, which connects through any endpoint
+/// (UNIX sockets, host names tried Happy-Eyeballs style, description strings), is
+/// [`endpoints::connect_protocol`](crate::endpoints::connect_protocol); this one is the
+/// shortcut for a TCP host and port, with [`TcpConnectOptions`] as `connectTCP`'s
+/// arguments. Cancelling differs too: here it fails with a
+/// [`CancelledError`](crate::defer::CancelledError), as `ClientCreator`'s Deferred does;
+/// there with a [`ConnectingCancelledError`](crate::error::ConnectingCancelledError).
 ///
 /// The protocol itself stays on the reactor thread (it need not be `Send`); pass an
 /// `Rc<RefCell<P>>` and keep a clone to look at it later. Cancelling the Deferred
@@ -81,7 +89,6 @@ impl ReactorHandle {
 /// assert!(tokio_twisted::testing::failure_result_of(d).check::<ConnectionRefusedError>());
 /// ```
 #[doc(alias = "ClientCreator")]
-#[doc(alias = "connectProtocol")]
 pub fn connect_protocol<R, P>(
     reactor: &R,
     host: &str,
@@ -128,6 +135,11 @@ impl<P: Protocol> Factory for OneShot<P> {
             inner,
             resolver: Some(self.resolver.clone()),
         })
+    }
+
+    /// Not logged, as Twisted's `ClientCreator` factory is not.
+    fn noisy(&self) -> bool {
+        false
     }
 }
 

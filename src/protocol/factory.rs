@@ -64,6 +64,51 @@ pub trait Factory: 'static {
     #[doc(alias = "stopFactory")]
     #[doc(alias = "doStop")]
     fn stop_factory(&mut self) {}
+
+    /// Whether starting and stopping the factory is logged: Twisted's `noisy`. When it is
+    /// (the default), listening ports and connectors log "Starting factory NAME" before
+    /// [`start_factory`](Self::start_factory) and "Stopping factory NAME" before
+    /// [`stop_factory`](Self::stop_factory), at `tracing`'s info level, NAME being the
+    /// factory's type. Return `false` to keep a busy client's log quiet.
+    ///
+    /// ```
+    /// use tokio_twisted::protocol::{Address, Factory, Protocol};
+    ///
+    /// struct Quiet;
+    /// impl Protocol for Quiet { fn data_received(&mut self, _: &[u8]) {} }
+    ///
+    /// /// A factory whose starts and stops are not logged.
+    /// struct Silent;
+    /// impl Factory for Silent {
+    ///     type Protocol = Quiet;
+    ///     fn build_protocol(&mut self, _: &Address) -> Option<Quiet> { Some(Quiet) }
+    ///     fn noisy(&self) -> bool { false }
+    /// }
+    /// assert!(!Silent.noisy());
+    /// ```
+    fn noisy(&self) -> bool {
+        true
+    }
+}
+
+/// Starts `factory` for one user (a listening port, a connector's attempt), as Twisted's
+/// `doStart` does for a factory with no other user: logs "Starting factory" if it is noisy,
+/// then calls `start_factory`. Wrappers pass their inner factory through this, so the log
+/// names the factory the user wrote.
+pub(crate) fn do_start<F: Factory + ?Sized>(factory: &mut F) {
+    if factory.noisy() {
+        tracing::info!("Starting factory {}", std::any::type_name::<F>());
+    }
+    factory.start_factory();
+}
+
+/// Stops `factory` after its one user, as Twisted's `doStop` does: logs "Stopping factory"
+/// if it is noisy, then calls `stop_factory`.
+pub(crate) fn do_stop<F: Factory + ?Sized>(factory: &mut F) {
+    if factory.noisy() {
+        tracing::info!("Stopping factory {}", std::any::type_name::<F>());
+    }
+    factory.stop_factory();
 }
 
 impl<F: Factory + ?Sized> Factory for Box<F> {
@@ -79,6 +124,10 @@ impl<F: Factory + ?Sized> Factory for Box<F> {
 
     fn stop_factory(&mut self) {
         (**self).stop_factory();
+    }
+
+    fn noisy(&self) -> bool {
+        (**self).noisy()
     }
 }
 
@@ -308,7 +357,7 @@ impl<F: Factory> Factory for SharedFactory<F> {
         let users = self.inner.users.get();
         self.inner.users.set(users + 1);
         if users == 0 {
-            self.inner.factory.borrow_mut().start_factory();
+            do_start(&mut *self.inner.factory.borrow_mut());
         }
     }
 
@@ -319,8 +368,13 @@ impl<F: Factory> Factory for SharedFactory<F> {
         }
         self.inner.users.set(users - 1);
         if users == 1 {
-            self.inner.factory.borrow_mut().stop_factory();
+            do_stop(&mut *self.inner.factory.borrow_mut());
         }
+    }
+
+    /// The shared factory logs its inner factory's first start and last stop itself.
+    fn noisy(&self) -> bool {
+        false
     }
 }
 

@@ -131,4 +131,5 @@ pub use unix::{UnixConnectOptions, UnixListenOptions};
     reason = "for the UNIX transport, which drives its streams alike"
 )]
 pub(crate) use driver::{SocketStream, run_connection};
+pub(crate) use factory::{do_start, do_stop};
 pub(crate) use transport::TransportShared;

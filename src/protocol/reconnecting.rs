@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::address::Address;
 use super::connector::Connector;
-use super::factory::{ClientFactory, Factory};
+use super::factory::{ClientFactory, Factory, do_start, do_stop};
 use crate::error::NotConnectingError;
 use crate::failure::Failure;
 use crate::time::{DelayedCall, ReactorTime};
@@ -361,11 +361,16 @@ impl<F: Factory, C: ReactorTime> Factory for ReconnectingClientFactory<F, C> {
     }
 
     fn start_factory(&mut self) {
-        self.inner.start_factory();
+        do_start(&mut self.inner);
     }
 
     fn stop_factory(&mut self) {
-        self.inner.stop_factory();
+        do_stop(&mut self.inner);
+    }
+
+    /// The inner factory's start and stop are logged (with its name), not the wrapper's.
+    fn noisy(&self) -> bool {
+        false
     }
 }
 

@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use super::address::Address;
 use super::connector::{Connector, ConnectorShared, ConnectorState};
 use super::driver::{SocketStream, call_factory, run_connection};
-use super::factory::{ClientFactory, Factory};
+use super::factory::{ClientFactory, Factory, do_start, do_stop};
 use super::port::{ListeningPort, PortShared};
 use super::protocol::Protocol;
 use super::tcp_options::{TcpConnectOptions, TcpListenOptions};
@@ -160,7 +160,7 @@ impl ReactorHandle {
         let host = Address::Tcp(listener.local_addr().map_err(cannot)?);
         let port_shared = ListeningPort::new_shared(host.clone());
         let factory = Rc::new(RefCell::new(factory));
-        call_factory("in start_factory", || factory.borrow_mut().start_factory());
+        call_factory("in start_factory", || do_start(&mut *factory.borrow_mut()));
         let task = accept_loop(
             self.clone(),
             listener,
@@ -169,7 +169,7 @@ impl ReactorHandle {
             shutdown,
         );
         if let Err(e) = self.spawn_tracked_local(task) {
-            call_factory("in stop_factory", || factory.borrow_mut().stop_factory());
+            call_factory("in stop_factory", || do_stop(&mut *factory.borrow_mut()));
             port_shared.mark_closed();
             return Err(ListenError::Reactor(e));
         }
@@ -420,7 +420,7 @@ async fn accept_loop<F: Factory>(
     }
     drop(listener);
     tracing::info!("({}) stopping", host);
-    call_factory("in stop_factory", || factory.borrow_mut().stop_factory());
+    call_factory("in stop_factory", || do_stop(&mut *factory.borrow_mut()));
     port.mark_closed();
 }
 
@@ -449,7 +449,7 @@ async fn connect_loop<F: ClientFactory>(
     loop {
         // State is Connecting here.
         let handle = Connector::from_shared(std::sync::Arc::clone(&shared));
-        call_factory("in start_factory", || factory.start_factory());
+        call_factory("in start_factory", || do_start(&mut factory));
         call_factory("in started_connecting", || factory.started_connecting(&handle));
         let outcome = if lock(&shared.state).state == ConnectorState::Connecting {
             let attempt = tokio::time::timeout(options.timeout, attempt(&host, port, options));
@@ -520,7 +520,7 @@ async fn connect_loop<F: ClientFactory>(
         }
         drop(handle);
         if lock(&shared.state).state == ConnectorState::Disconnected {
-            call_factory("in stop_factory", || factory.stop_factory());
+            call_factory("in stop_factory", || do_stop(&mut factory));
         }
         // Wait for a retry (`connect()`), or for the last handle to go.
         loop {

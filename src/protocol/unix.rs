@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 use super::address::Address;
 use super::connector::{Connector, ConnectorShared, ConnectorState};
 use super::driver::{SocketStream, call_factory, run_connection};
-use super::factory::{ClientFactory, Factory};
+use super::factory::{ClientFactory, Factory, do_start, do_stop};
 use super::port::{ListeningPort, PortShared};
 use super::protocol::Protocol;
 use super::transport::{Transport, TransportShared};
@@ -473,7 +473,7 @@ impl ReactorHandle {
         let host = Address::Unix(Some(path.clone()));
         let port_shared = ListeningPort::new_shared(host.clone());
         let factory = Rc::new(RefCell::new(factory));
-        call_factory("in start_factory", || factory.borrow_mut().start_factory());
+        call_factory("in start_factory", || do_start(&mut *factory.borrow_mut()));
         let task = accept_loop(
             self.clone(),
             listener,
@@ -486,7 +486,7 @@ impl ReactorHandle {
             },
         );
         if let Err(e) = self.spawn_tracked_local(task) {
-            call_factory("in stop_factory", || factory.borrow_mut().stop_factory());
+            call_factory("in stop_factory", || do_stop(&mut *factory.borrow_mut()));
             port_shared.mark_closed();
             return Err(ListenError::Reactor(e));
         }
@@ -660,7 +660,7 @@ async fn accept_loop<F: Factory>(
     drop(listener);
     drop(cleanup);
     tracing::info!("(UNIX port {} closed)", host);
-    call_factory("in stop_factory", || factory.borrow_mut().stop_factory());
+    call_factory("in stop_factory", || do_stop(&mut *factory.borrow_mut()));
     port.mark_closed();
 }
 
@@ -693,7 +693,7 @@ async fn connect_loop<F: ClientFactory>(
 ) {
     loop {
         let handle = Connector::from_shared(Arc::clone(&shared));
-        call_factory("in start_factory", || factory.start_factory());
+        call_factory("in start_factory", || do_start(&mut factory));
         call_factory("in started_connecting", || factory.started_connecting(&handle));
         let cancelled = || Failure::new(ConnectingCancelledError::new(shared.destination.clone()));
         let outcome = if lock(&shared.state).state == ConnectorState::Connecting {
@@ -755,7 +755,7 @@ async fn connect_loop<F: ClientFactory>(
         }
         drop(handle);
         if lock(&shared.state).state == ConnectorState::Disconnected {
-            call_factory("in stop_factory", || factory.stop_factory());
+            call_factory("in stop_factory", || do_stop(&mut factory));
         }
         // Wait for a retry (`connect()`), or for the last handle to go.
         loop {

@@ -1,7 +1,7 @@
 //! Conformance with Twisted's `twisted/internet/test/test_protocol.py`: `ClientCreator`
 //! (here [`connect_protocol`]), `Protocol.makeConnection` and `Factory`.
 //!
-//! Not ported (19 of 25):
+//! Not ported (17 of 25):
 //! - `ClientCreatorTests.test_connectUNIX`, `test_cancelConnectUNIX`,
 //!   `test_cancelConnectUNIXTimeout`, `test_cancelConnectUNIXFailedTimeout`: UNIX sockets
 //!   are not part of this port yet (a later change adds `connect_unix`).
@@ -15,8 +15,6 @@
 //!   Rust traits are checked by the compiler.
 //! - `ProtocolTests.test_logPrefix`, `FactoryTests.test_logPrefix`: no `logPrefix`; each
 //!   connection logs inside a `tracing` span naming its addresses.
-//! - `FactoryTests.test_doStartLoggingStatement`, `test_doStopLoggingStatement`: factories
-//!   do not log their start and stop; listening ports log theirs.
 //! - `AdapterTests.test_protocolToConsumer`, `test_consumerToProtocol`: the
 //!   protocol/consumer adapters are not ported (a protocol writes to its `Transport`).
 //! - `FileWrapperTests.test_write`, `test_writeSequence`: `FileWrapper` (a transport over
@@ -31,9 +29,12 @@ use std::time::Duration;
 
 use tokio_twisted::defer::CancelledError;
 use tokio_twisted::protocol::{
-    Address, ConnectorState, Factory, Protocol, TcpConnectOptions, Transport, connect_protocol, for_protocol,
+    Address, ConnectorState, Factory, Protocol, SharedFactory, TcpConnectOptions, Transport,
+    connect_protocol, for_protocol,
 };
 use tokio_twisted::testing::{MemoryReactor, StringTransport, failure_result_of, success_result_of};
+
+use crate::common;
 
 struct SomeProtocol {
     made: Rc<RefCell<Vec<String>>>,
@@ -156,4 +157,44 @@ fn test_for_protocol() {
     let built = factory.build_protocol(&Address::Unix(None)).unwrap();
     assert_eq!(built.args, (1, 2));
     assert_eq!(built.foo, 12);
+}
+
+/// A protocol that does nothing, for the factory logging tests.
+struct Quiet;
+impl Protocol for Quiet {
+    fn data_received(&mut self, _: &[u8]) {}
+}
+
+/// twisted: FactoryTests.test_doStartLoggingStatement
+/// Starting a factory for its first user logs "Starting factory" and the factory's name at
+/// info level (`SharedFactory` counts users as `doStart` does).
+#[test]
+fn test_do_start_logging_statement() {
+    let mut factory = SharedFactory::new(for_protocol(|| Quiet));
+    let log = common::logged_at_info(|| factory.start_factory());
+    let line = log.lines().next().unwrap_or_default();
+    assert!(line.contains("INFO"), "{log}");
+    assert!(
+        line.contains("Starting factory tokio_twisted::protocol::"),
+        "{log}"
+    );
+    assert!(line.contains("ProtocolFactory"), "{log}");
+    factory.stop_factory();
+}
+
+/// twisted: FactoryTests.test_doStopLoggingStatement
+/// Stopping a factory after its last user logs "Stopping factory" and the factory's name at
+/// info level.
+#[test]
+fn test_do_stop_logging_statement() {
+    let mut factory = SharedFactory::new(for_protocol(|| Quiet));
+    factory.start_factory();
+    let log = common::logged_at_info(|| factory.stop_factory());
+    let line = log.lines().next().unwrap_or_default();
+    assert!(line.contains("INFO"), "{log}");
+    assert!(
+        line.contains("Stopping factory tokio_twisted::protocol::"),
+        "{log}"
+    );
+    assert!(line.contains("ProtocolFactory"), "{log}");
 }
