@@ -1730,6 +1730,14 @@ fn unix_listening<R: Send + 'static>(
     })
 }
 
+/// The socket file a UNIX port listens on.
+fn socket_file(port: &ListeningPort) -> std::path::PathBuf {
+    match port.host() {
+        Address::Unix(Some(path)) => path,
+        other => panic!("not a unix socket file: {other:?}"),
+    }
+}
+
 /// twisted: UNIXEndpointsTests.test_interface
 /// The UNIX endpoints are server and client endpoints (checked by the compiler).
 #[test]
@@ -1753,10 +1761,7 @@ fn unix_test_endpoint_listen_success() {
             move |h| UnixServerEndpoint::new(h, at),
             move |_h, port, finish| {
                 let host = port.host();
-                let file = match &host {
-                    Address::Unix(Some(p)) => p.clone(),
-                    other => panic!("not a unix address: {other:?}"),
-                };
+                let file = socket_file(&port);
                 let existed = file.exists();
                 drop(port.stop_listening().add_callback(move |()| {
                     finish.done((file.clone(), host, existed, !file.exists()));
@@ -1845,9 +1850,7 @@ fn unix_test_endpoint_connect_success() {
         move |h, port, finish| {
             let made = Arc::new(AtomicUsize::new(0));
             let seen = Arc::clone(&made);
-            let Address::Unix(Some(file)) = port.host() else {
-                panic!("not a unix address")
-            };
+            let file = socket_file(&port);
             let d = UnixClientEndpoint::new(&h, file)
                 .with_timeout(Duration::from_secs(10))
                 .connect(for_protocol(move || Counted(Arc::clone(&seen))));
@@ -1894,9 +1897,7 @@ fn unix_test_endpoint_connecting_cancelled() {
         move |h, port, finish| {
             let made = Arc::new(AtomicUsize::new(0));
             let seen = Arc::clone(&made);
-            let Address::Unix(Some(file)) = port.host() else {
-                panic!("not a unix address")
-            };
+            let file = socket_file(&port);
             let d =
                 UnixClientEndpoint::new(&h, file).connect(for_protocol(move || Counted(Arc::clone(&seen))));
             d.cancel();

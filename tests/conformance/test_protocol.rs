@@ -3,8 +3,11 @@
 //!
 //! Not ported (17 of 25):
 //! - `ClientCreatorTests.test_connectUNIX`, `test_cancelConnectUNIX`,
-//!   `test_cancelConnectUNIXTimeout`, `test_cancelConnectUNIXFailedTimeout`: UNIX sockets
-//!   are not part of this port yet (a later change adds `connect_unix`).
+//!   `test_cancelConnectUNIXTimeout`, `test_cancelConnectUNIXFailedTimeout`: the
+//!   `ClientCreator` port ([`connect_protocol`]) connects over TCP only; one protocol
+//!   instance goes over a UNIX socket through `endpoints::connect_protocol` with a
+//!   `UnixClientEndpoint`, whose connecting and cancelling are ported in
+//!   `test_endpoints.rs` (`UNIXEndpointsTests`).
 //! - `ClientCreatorTests.test_connectSSL`, `test_cancelConnectSSL`,
 //!   `test_cancelConnectSSLTimeout`, `test_cancelConnectSSLFailedTimeout`: TLS comes later.
 //! - `ClientCreatorTests.test_cancelConnectTCPFailedTimeout`: the Deferred fails as soon
