@@ -310,30 +310,24 @@ fn bind_listener(addr: SocketAddr, options: &TcpListenOptions) -> io::Result<Tcp
     socket.listen(options.backlog)
 }
 
-/// `SO_REUSEPORT`, where the system has it (tokio's list).
-#[cfg(all(
-    unix,
-    not(any(
-        target_os = "solaris",
-        target_os = "illumos",
-        target_os = "cygwin",
-        target_os = "nuttx"
-    ))
-))]
+/// `SO_REUSEPORT`, where the system has it (tokio's list); an `Unsupported` error
+/// elsewhere.
+#[allow(
+    unreachable_code,
+    reason = "the error is reached only where the system has no SO_REUSEPORT"
+)]
 fn set_reuse_port(socket: &TcpSocket) -> io::Result<()> {
-    socket.set_reuseport(true)
-}
-
-#[cfg(not(all(
-    unix,
-    not(any(
-        target_os = "solaris",
-        target_os = "illumos",
-        target_os = "cygwin",
-        target_os = "nuttx"
-    ))
-)))]
-fn set_reuse_port(_socket: &TcpSocket) -> io::Result<()> {
+    #[cfg(all(
+        unix,
+        not(any(
+            target_os = "solaris",
+            target_os = "illumos",
+            target_os = "cygwin",
+            target_os = "nuttx"
+        ))
+    ))]
+    return socket.set_reuseport(true);
+    let _ = socket;
     Err(io::Error::new(
         io::ErrorKind::Unsupported,
         "SO_REUSEPORT is not available on this system",
