@@ -310,21 +310,22 @@ fn bind_listener(addr: SocketAddr, options: &TcpListenOptions) -> io::Result<Tcp
     socket.listen(options.backlog)
 }
 
-/// `SO_REUSEPORT`, where the system has it (tokio's list); an `Unsupported` error
-/// elsewhere.
+/// `SO_REUSEPORT` on the systems known to have it (and tokio to set it); an `Unsupported`
+/// error elsewhere.
 #[allow(
     unreachable_code,
     reason = "the error is reached only where the system has no SO_REUSEPORT"
 )]
 fn set_reuse_port(socket: &TcpSocket) -> io::Result<()> {
-    #[cfg(all(
-        unix,
-        not(any(
-            target_os = "solaris",
-            target_os = "illumos",
-            target_os = "cygwin",
-            target_os = "nuttx"
-        ))
+    #[cfg(any(
+        target_os = "linux",
+        target_os = "android",
+        target_os = "macos",
+        target_os = "ios",
+        target_os = "freebsd",
+        target_os = "netbsd",
+        target_os = "openbsd",
+        target_os = "dragonfly"
     ))]
     return socket.set_reuseport(true);
     let _ = socket;
