@@ -380,6 +380,7 @@ fn shutdown_with_a_thousand_queries_in_flight() {
         let reactor = common::reactor();
         let pool = ConnectionPool::builder(Sqlite::open(db.path()))
             .max(4)
+            .name("shutdown1k")
             .reactor(&reactor.handle())
             .build()
             .unwrap();
@@ -423,6 +424,7 @@ fn shutdown_with_a_thousand_queries_in_flight() {
         }
         assert!(answered <= 1000);
         assert_eq!(pool.thread_count(), 0, "threads joined");
+        assert_eq!(live_threads_named("shutdown1k-"), 0, "no pool thread is left");
     });
 }
 
@@ -437,6 +439,7 @@ fn close_from_tokio_with_a_thousand_queries_in_flight() {
         rt.block_on(async {
             let pool = ConnectionPool::builder(Sqlite::open(":memory:"))
                 .max(4)
+                .name("close1k")
                 .build()
                 .unwrap();
             let mut tasks = Vec::new();
@@ -447,6 +450,7 @@ fn close_from_tokio_with_a_thousand_queries_in_flight() {
             let closer = pool.clone();
             tokio::task::spawn_blocking(move || closer.close()).await.unwrap();
             assert_eq!(pool.thread_count(), 0);
+            assert_eq!(live_threads_named("close1k-"), 0, "no pool thread is left");
             for task in tasks {
                 let (i, r) = task.await.unwrap();
                 match r {
@@ -697,6 +701,142 @@ fn timers_keep_running_while_the_pool_works() {
         reactor.run().unwrap();
         assert_eq!(d.result().unwrap().unwrap(), [50_005_000]);
         assert_eq!(ticks.load(Ordering::SeqCst), 1);
+    });
+}
+
+/// The threads of this process whose name starts with `prefix` (Linux names them in
+/// `/proc/self/task/*/comm`, cut to 15 bytes): after a close, a pool's threads are gone,
+/// not merely counted out.
+fn live_threads_named(prefix: &str) -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .map(|tasks| {
+            tasks
+                .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+                .filter(|name| name.starts_with(prefix))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_panic_in_a_call_is_a_failure_and_the_connection_stays_usable() {
+    common::bounded(
+        "a_panic_in_a_call_is_a_failure_and_the_connection_stays_usable",
+        || {
+            rt().block_on(async {
+                let db = TempDb::new("panics");
+                let connects = Arc::new(AtomicUsize::new(0));
+                let counter = connects.clone();
+                let pool = ConnectionPool::builder(Sqlite::open(db.path()))
+                    .max(1)
+                    .on_connect(move |_| {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                        Ok(())
+                    })
+                    .build()
+                    .unwrap();
+                pool.run_operation("CREATE TABLE t (x INTEGER)", ())
+                    .await
+                    .unwrap();
+                pool.run_operation("INSERT INTO t VALUES (1), (2)", ())
+                    .await
+                    .unwrap();
+                // A panic in the row mapping of a query.
+                let mapped = pool
+                    .run_query("SELECT x FROM t ORDER BY x", (), |row| {
+                        let x: i64 = row.get(0)?;
+                        assert!(x < 2, "row {x} is too big");
+                        Ok(x)
+                    })
+                    .await
+                    .unwrap_err();
+                assert!(mapped.is_panic(), "{mapped}");
+                assert!(mapped.error_message().contains("row 2 is too big"), "{mapped}");
+                // A panic in a function given the bare connection, inside a transaction it
+                // opened: the driver's transaction rolls back as the panic unwinds.
+                let bare = pool
+                    .run_with_connection(|conn| -> Result<(), Failure> {
+                        let txn = conn.transaction()?;
+                        txn.execute("DELETE FROM t", ())?;
+                        panic!("half-way through");
+                    })
+                    .await
+                    .unwrap_err();
+                assert!(bare.is_panic() && bare.error_message().contains("half-way through"));
+                // The one connection is still there and nothing was lost.
+                let rows = pool
+                    .run_query("SELECT x FROM t ORDER BY x", (), |row| row.get::<_, i64>(0))
+                    .await
+                    .unwrap();
+                assert_eq!(rows, [1, 2]);
+                assert_eq!(connects.load(Ordering::SeqCst), 1, "no reconnect was needed");
+                pool.close();
+            });
+        },
+    );
+}
+
+#[test]
+fn a_panicking_on_connect_hook_fails_the_call_and_is_tried_again() {
+    common::bounded(
+        "a_panicking_on_connect_hook_fails_the_call_and_is_tried_again",
+        || {
+            rt().block_on(async {
+                let fake = Fake::default();
+                let tries = Arc::new(AtomicUsize::new(0));
+                let counter = tries.clone();
+                let pool = ConnectionPool::builder(fake.clone())
+                    .max(1)
+                    .on_connect(move |_| {
+                        assert!(
+                            counter.fetch_add(1, Ordering::SeqCst) > 0,
+                            "first connection refused"
+                        );
+                        Ok(())
+                    })
+                    .build()
+                    .unwrap();
+                let first = pool.run_with_connection(|c| Ok(c.query()?)).await.unwrap_err();
+                assert!(first.is_panic() && first.error_message().contains("first connection refused"));
+                assert_eq!(
+                    Fake::count(&fake.knobs.closes),
+                    1,
+                    "the hooked connection was closed"
+                );
+                assert_eq!(pool.run_with_connection(|c| Ok(c.query()?)).await.unwrap(), 1);
+                assert_eq!(tries.load(Ordering::SeqCst), 2);
+                pool.close();
+            });
+        },
+    );
+}
+
+#[test]
+fn a_pool_with_no_minimum_opens_connections_on_demand() {
+    common::bounded("a_pool_with_no_minimum_opens_connections_on_demand", || {
+        rt().block_on(async {
+            let pool = ConnectionPool::builder(Sqlite::open(":memory:"))
+                .min(0)
+                .max(1)
+                .name("ondemand")
+                .build()
+                .unwrap();
+            pool.start();
+            assert_eq!(pool.thread_count(), 0, "no thread before the first call");
+            assert_eq!(
+                pool.run_query("SELECT 1", (), |row| row.get::<_, i64>(0))
+                    .await
+                    .unwrap(),
+                [1]
+            );
+            assert_eq!(pool.thread_count(), 1);
+            if cfg!(target_os = "linux") {
+                assert_eq!(live_threads_named("ondemand-"), 1);
+            }
+            pool.close();
+            assert_eq!(pool.thread_count(), 0);
+            assert_eq!(live_threads_named("ondemand-"), 0);
+        });
     });
 }
 

@@ -5,9 +5,13 @@
 //!
 //! Twisted generates `ADBAPITests` and `ReconnectTests` once per driver; the SQLite and
 //! PostgreSQL ones are ported. Not ported:
-//! - `PySQLite2ADBAPITests`, `PyPgSQLADBAPITests`, `MySQLADBAPITests`,
-//!   `FirebirdADBAPITests` and the four `ReconnectTests` of the same drivers: those
-//!   drivers are not backends here (another driver is a `Backend` implementation).
+//! - `PySQLite2ADBAPITests` and `PySQLite2ReconnectTests`, `PyPgSQLADBAPITests` and
+//!   `PyPgSQLReconnectTests`: second Python drivers for SQLite and PostgreSQL. Here each
+//!   database has one driver (`rusqlite`, `postgres`), whose runs of the same two tests
+//!   are the `SQLite3` and `Psycopg` ports below; a copy would test nothing more.
+//! - `MySQLADBAPITests`, `MySQLReconnectTests`, `FirebirdADBAPITests`,
+//!   `FirebirdReconnectTests`: MySQL and Firebird have no backend here (another driver is
+//!   one `Backend` implementation).
 //! - Inside `ADBAPITestBase.test_pool`: `_testPool_6` (closing the connection a
 //!   `runWithConnection` function gets is ignored) and `checkConnect` (the synchronous
 //!   `connect`/`disconnect`): connections belong to the pool's threads and a function only
