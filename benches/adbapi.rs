@@ -1,5 +1,7 @@
 //! `adbapi` benchmark, printing the result lines of the shared bench harness:
-//! `workload=adbapi impl=<impl> ops=<n> secs=<t> ops_per_sec=<x> callers=<c> pool=<p>`.
+//! `workload=adbapi impl=<impl> ops=<n> secs=<t> ops_per_sec=<x> callers=<c> pool=<p>
+//! cpu_secs=<u>`, where `cpu_secs` is the process's user and system CPU time (all threads)
+//! spent in the timed part.
 //!
 //! The workload: a SQLite file with a table of 10,000 rows keyed by an integer primary
 //! key; 100 concurrent callers (Tokio tasks on a two-thread runtime) share 10,000 lookups
@@ -12,11 +14,13 @@
 //!   taking one of `POOL` open connections from a shared list (the statement cached per
 //!   connection, as the pool caches it).
 //!
-//! Both run in one process, interleaved per rep, on fresh runtimes; compare per-rep
-//! ratios taken in the same session.
+//! Both run in one process, alternating (pool, direct, pool, direct, ...: one rep is one
+//! of each), on fresh runtimes, so a machine whose load changes affects both alike. The
+//! last line is the summary: the medians over the reps of each side's throughput and CPU
+//! time per query, and the median of the per-rep throughput ratios (pool / direct).
 //!
 //! ```sh
-//! cargo bench --bench adbapi                 # 3 reps
+//! cargo bench --bench adbapi                 # 7 reps
 //! cargo bench --bench adbapi -- REPS [N=10000] [CALLERS=100] [POOL=4]
 //! ```
 
@@ -25,6 +29,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use nix::sys::resource::{UsageWho, getrusage};
 use rusqlite::Connection;
 use tokio_twisted::adbapi::{ConnectionPool, Sqlite};
 
@@ -46,14 +51,62 @@ fn keys(c: usize, callers: usize, n: usize) -> impl Iterator<Item = i64> {
     (c..n).step_by(callers).map(|i| (i as i64 * 7919) % ROWS)
 }
 
-fn report(imp: &str, n: usize, secs: f64, callers: usize, pool: usize) {
+/// Wall and CPU seconds of one timed run.
+#[derive(Clone, Copy)]
+struct Timing {
+    secs: f64,
+    cpu_secs: f64,
+}
+
+/// The process's CPU time so far (user + system, every thread, the finished ones too).
+fn cpu_now() -> f64 {
+    let usage = getrusage(UsageWho::RUSAGE_SELF).expect("getrusage");
+    let secs = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
+    secs(usage.user_time()) + secs(usage.system_time())
+}
+
+/// Times `f` in wall and CPU seconds.
+struct Stopwatch {
+    wall: Instant,
+    cpu: f64,
+}
+
+impl Stopwatch {
+    fn start() -> Stopwatch {
+        Stopwatch {
+            wall: Instant::now(),
+            cpu: cpu_now(),
+        }
+    }
+
+    fn stop(&self) -> Timing {
+        Timing {
+            secs: self.wall.elapsed().as_secs_f64(),
+            cpu_secs: cpu_now() - self.cpu,
+        }
+    }
+}
+
+fn report(imp: &str, n: usize, t: Timing, callers: usize, pool: usize) {
     println!(
-        "workload=adbapi impl={imp} ops={n} secs={secs:.6} ops_per_sec={:.1} callers={callers} pool={pool}",
-        n as f64 / secs
+        "workload=adbapi impl={imp} ops={n} secs={:.6} ops_per_sec={:.1} callers={callers} pool={pool} cpu_secs={:.6}",
+        t.secs,
+        n as f64 / t.secs,
+        t.cpu_secs
     );
 }
 
-fn bench_pool(path: &std::path::Path, n: usize, callers: usize, pool_size: usize) -> f64 {
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let mid = xs.len() / 2;
+    if xs.len() % 2 == 0 {
+        f64::midpoint(xs[mid - 1], xs[mid])
+    } else {
+        xs[mid]
+    }
+}
+
+fn bench_pool(path: &std::path::Path, n: usize, callers: usize, pool_size: usize) -> Timing {
     let rt = runtime(pool_size);
     rt.block_on(async {
         let pool = ConnectionPool::builder(Sqlite::open(path))
@@ -68,7 +121,7 @@ fn bench_pool(path: &std::path::Path, n: usize, callers: usize, pool_size: usize
         for d in warm {
             d.await.unwrap();
         }
-        let started = Instant::now();
+        let started = Stopwatch::start();
         let tasks: Vec<_> = (0..callers)
             .map(|c| {
                 let pool = pool.clone();
@@ -89,14 +142,14 @@ fn bench_pool(path: &std::path::Path, n: usize, callers: usize, pool_size: usize
         for t in tasks {
             total += t.await.unwrap();
         }
-        let secs = started.elapsed().as_secs_f64();
+        let timing = started.stop();
         assert!(total > 0);
         pool.close();
-        secs
+        timing
     })
 }
 
-fn bench_spawn_blocking(path: &std::path::Path, n: usize, callers: usize, pool_size: usize) -> f64 {
+fn bench_spawn_blocking(path: &std::path::Path, n: usize, callers: usize, pool_size: usize) -> Timing {
     let rt = runtime(pool_size);
     rt.block_on(async {
         let conns: Vec<Connection> = (0..pool_size).map(|_| Connection::open(path).unwrap()).collect();
@@ -104,7 +157,7 @@ fn bench_spawn_blocking(path: &std::path::Path, n: usize, callers: usize, pool_s
             c.prepare_cached(QUERY).unwrap();
         }
         let conns = Arc::new(Mutex::new(conns));
-        let started = Instant::now();
+        let started = Stopwatch::start();
         let tasks: Vec<_> = (0..callers)
             .map(|c| {
                 let conns = conns.clone();
@@ -134,15 +187,15 @@ fn bench_spawn_blocking(path: &std::path::Path, n: usize, callers: usize, pool_s
         for t in tasks {
             total += t.await.unwrap();
         }
-        let secs = started.elapsed().as_secs_f64();
+        let timing = started.stop();
         assert!(total > 0);
-        secs
+        timing
     })
 }
 
 fn main() {
     let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
-    let reps = args.first().copied().unwrap_or(3);
+    let reps = args.first().copied().unwrap_or(7);
     let n = args.get(1).copied().unwrap_or(10_000);
     let callers = args.get(2).copied().unwrap_or(100);
     let pool_size = args.get(3).copied().unwrap_or(4);
@@ -159,11 +212,25 @@ fn main() {
         }
         txn.commit().unwrap();
     }
+    let (mut pools, mut directs) = (Vec::new(), Vec::new());
     for _ in 0..reps {
-        let secs = bench_pool(&path, n, callers, pool_size);
-        report("tokio-twisted", n, secs, callers, pool_size);
-        let secs = bench_spawn_blocking(&path, n, callers, pool_size);
-        report("spawn-blocking", n, secs, callers, pool_size);
+        let t = bench_pool(&path, n, callers, pool_size);
+        report("tokio-twisted", n, t, callers, pool_size);
+        pools.push(t);
+        let t = bench_spawn_blocking(&path, n, callers, pool_size);
+        report("spawn-blocking", n, t, callers, pool_size);
+        directs.push(t);
     }
+    let ops = |ts: &[Timing]| median(ts.iter().map(|t| n as f64 / t.secs).collect());
+    let cpu_us = |ts: &[Timing]| median(ts.iter().map(|t| t.cpu_secs * 1e6 / n as f64).collect());
+    let ratio = median(pools.iter().zip(&directs).map(|(p, d)| d.secs / p.secs).collect());
+    println!(
+        "summary reps={reps} pool_ops_per_sec={:.0} direct_ops_per_sec={:.0} ratio={ratio:.3} \
+         pool_cpu_us_per_op={:.2} direct_cpu_us_per_op={:.2}",
+        ops(&pools),
+        ops(&directs),
+        cpu_us(&pools),
+        cpu_us(&directs)
+    );
     let _ = std::fs::remove_file(&path);
 }
