@@ -20,6 +20,7 @@
 //! instead.
 //!
 //! ```
+//! # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
 //! use tokio_twisted::reactor::Reactor;
 //! use tokio_twisted::threads::defer_to_thread;
 //!
@@ -70,6 +71,7 @@ pub struct CalledOnReactorThread;
 /// [`ThreadPoolStopped`] at once.
 ///
 /// ```
+/// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
 /// use tokio_twisted::defer::gather_results;
 /// use tokio_twisted::failure::Failure;
 /// use tokio_twisted::reactor::Reactor;
@@ -104,6 +106,7 @@ where
 /// Deferred still fires on `reactor`'s thread.
 ///
 /// ```
+/// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
 /// use tokio_twisted::reactor::Reactor;
 /// use tokio_twisted::threads::{ThreadPool, defer_to_thread_pool};
 ///
@@ -173,6 +176,7 @@ fn deliver<T: Send + 'static>(resolver: &Resolver<T>, outcome: Outcome<T>) {
 ///   before the result is known, instead of hanging (Twisted #10124).
 ///
 /// ```
+/// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
 /// use std::time::Duration;
 /// use tokio_twisted::defer::Deferred;
 /// use tokio_twisted::failure::Failure;
@@ -236,6 +240,7 @@ where
 /// [`ThreadPoolStopped`] once the reactor has shut down.
 ///
 /// ```
+/// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
 /// use std::sync::{Arc, Mutex};
 /// use tokio_twisted::reactor::Reactor;
 /// use tokio_twisted::threads::call_multiple_in_thread;

@@ -708,14 +708,12 @@ fn timers_keep_running_while_the_pool_works() {
 /// `/proc/self/task/*/comm`, cut to 15 bytes): after a close, a pool's threads are gone,
 /// not merely counted out.
 fn live_threads_named(prefix: &str) -> usize {
-    std::fs::read_dir("/proc/self/task")
-        .map(|tasks| {
-            tasks
-                .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
-                .filter(|name| name.starts_with(prefix))
-                .count()
-        })
-        .unwrap_or(0)
+    std::fs::read_dir("/proc/self/task").map_or(0, |tasks| {
+        tasks
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+            .filter(|name| name.starts_with(prefix))
+            .count()
+    })
 }
 
 #[test]

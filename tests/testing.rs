@@ -1,5 +1,7 @@
 //! The test helpers of `tokio_twisted::testing`: trial's `successResultOf`,
-//! `failureResultOf`, `assertNoResult` and `flushLoggedErrors`.
+//! `failureResultOf`, `assertNoResult` and `flushLoggedErrors`, and the `time_limit`
+//! watchdog (checked in a child process, this test binary re-executed, since it ends the
+//! process).
 
 mod common;
 
@@ -118,4 +120,65 @@ fn logged_errors_capture_only_this_thread() {
 fn unflushed_logged_errors_fail_the_test() {
     let _logged = LoggedErrors::capture();
     drop(fail::<()>(Boom));
+}
+
+/// Set in the child process of the `time_limit` tests; names what the child does.
+const TIME_LIMIT_CHILD: &str = "TOKIO_TWISTED_TIME_LIMIT_CHILD";
+
+/// The child half of the `time_limit` tests: passes at once unless run as their child.
+#[test]
+fn time_limit_child() {
+    let _limit = common::time_limit();
+    match std::env::var(TIME_LIMIT_CHILD).as_deref() {
+        Ok("hangs") => {
+            let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_millis(50));
+            // Hung: nothing will ever unpark this thread; the watchdog ends the process.
+            loop {
+                thread::park();
+            }
+        }
+        Ok("finishes") => {
+            let limit = tokio_twisted::testing::time_limit(std::time::Duration::from_millis(50));
+            drop(limit);
+            // Past the limit, disarmed: the watchdog has nothing to do. (Only the child
+            // waits in real time, for the parent to see that nothing happens.)
+            thread::sleep(std::time::Duration::from_millis(200));
+            println!("finished");
+        }
+        _ => {}
+    }
+}
+
+fn run_time_limit_child(what: &'static str) -> std::process::Output {
+    common::bounded("a time_limit child process", move || {
+        std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["time_limit_child", "--exact", "--test-threads=1", "--nocapture"])
+            .env(TIME_LIMIT_CHILD, what)
+            .output()
+            .unwrap()
+    })
+}
+
+#[test]
+fn time_limit_ends_a_hung_test_with_a_message() {
+    let out = run_time_limit_child("hangs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(101), "{stderr}");
+    assert!(
+        stderr.contains("did not finish within 50ms and is presumed hung"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("tests/testing.rs:"),
+        "names where the limit was set: {stderr}"
+    );
+}
+
+#[test]
+fn time_limit_dropped_in_time_does_nothing() {
+    let out = run_time_limit_child("finishes");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("finished"));
+    assert!(!stderr.contains("presumed hung"), "{stderr}");
 }

@@ -23,6 +23,7 @@
 //! connections. Every one leaves the pool usable (a closed pool stays closed).
 //!
 //! ```
+//! # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
 //! use tokio_twisted::adbapi::{ConnectionPool, Sqlite};
 //! use tokio_twisted::reactor::Reactor;
 //!

@@ -201,6 +201,7 @@ impl<B: Backend> ConnectionPoolBuilder<B> {
     /// on the reactor thread.
     ///
     /// ```
+    /// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     /// use tokio_twisted::adbapi::{ConnectionPool, Sqlite};
     /// use tokio_twisted::reactor::Reactor;
     ///

@@ -69,6 +69,7 @@ impl ReactorHandle {
 /// fails with the [`SpawnLocalError`](crate::reactor::SpawnLocalError).
 ///
 /// ```
+/// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
 /// use tokio_twisted::error::ConnectionRefusedError;
 /// use tokio_twisted::protocol::{connect_protocol, Protocol, TcpConnectOptions};
 /// use tokio_twisted::reactor::Reactor;

@@ -208,6 +208,7 @@ impl ReactorHandle {
     /// [`AddDescriptorError::Reactor`] off the reactor thread or after shutdown.
     ///
     /// ```
+    /// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     /// use std::cell::RefCell;
     /// use std::io::{Read, Write};
     /// use std::os::fd::{AsFd, BorrowedFd};
@@ -259,6 +260,7 @@ impl ReactorHandle {
     /// As [`add_reader`](Self::add_reader).
     ///
     /// ```
+    /// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     /// use std::cell::RefCell;
     /// use std::io::{Read, Write};
     /// use std::os::fd::{AsFd, BorrowedFd};

@@ -75,6 +75,7 @@ impl ReactorHandle {
     /// As [`listen_tcp_with`](Self::listen_tcp_with).
     ///
     /// ```
+    /// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     /// use tokio_twisted::protocol::{for_protocol, Protocol, Transport};
     /// use tokio_twisted::reactor::Reactor;
     ///
@@ -185,6 +186,7 @@ impl ReactorHandle {
     /// As [`connect_tcp_with`](Self::connect_tcp_with).
     ///
     /// ```
+    /// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     /// use tokio_twisted::failure::Failure;
     /// use tokio_twisted::protocol::{for_protocol, Address, ClientFactory, Connector, Factory, Protocol, Transport};
     /// use tokio_twisted::reactor::{Reactor, ReactorHandle};

@@ -360,6 +360,7 @@ impl ReactorHandle {
     /// As [`listen_unix_with`](Self::listen_unix_with).
     ///
     /// ```
+    /// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     /// use tokio_twisted::protocol::{for_protocol, Protocol};
     /// use tokio_twisted::reactor::Reactor;
     ///
@@ -502,6 +503,7 @@ impl ReactorHandle {
     /// As [`connect_unix_with`](Self::connect_unix_with).
     ///
     /// ```
+    /// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     /// use tokio_twisted::failure::Failure;
     /// use tokio_twisted::protocol::{for_protocol, Address, ClientFactory, Connector, Factory, Protocol};
     /// use tokio_twisted::reactor::{Reactor, ReactorHandle};

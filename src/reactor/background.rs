@@ -30,6 +30,7 @@ use super::handle::ReactorHandle;
 ///
 /// #[tokio::main]
 /// async fn main() {
+/// #     let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
 ///     let mut background = Reactor::spawn_background().unwrap();
 ///     let (d, r) = Deferred::<&str>::new();
 ///     background.handle().call_later(Duration::from_millis(1), move || {
@@ -92,6 +93,7 @@ impl BackgroundReactor {
     /// A handle to the reactor (`Clone + Send + Sync`).
     ///
     /// ```
+    /// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     /// use tokio_twisted::reactor::Reactor;
     ///
     /// let background = Reactor::spawn_background().unwrap();
@@ -113,6 +115,7 @@ impl BackgroundReactor {
     /// it from a [`call_when_running`](ReactorHandle::call_when_running) function then).
     ///
     /// ```
+    /// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     /// use tokio_twisted::reactor::Reactor;
     ///
     /// let background = Reactor::spawn_background().unwrap();
@@ -143,6 +146,7 @@ impl BackgroundReactor {
     ///
     /// #[tokio::main]
     /// async fn main() {
+    /// #     let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     ///     let mut background = Reactor::spawn_background().unwrap();
     ///     // Not stopped yet: a timed-out join loses nothing.
     ///     let early = tokio::time::timeout(Duration::from_millis(5), background.join()).await;
@@ -175,6 +179,7 @@ impl BackgroundReactor {
     /// As for [`join`](Self::join).
     ///
     /// ```
+    /// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     /// use tokio_twisted::reactor::Reactor;
     ///
     /// let background = Reactor::spawn_background().unwrap();

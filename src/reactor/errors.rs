@@ -8,6 +8,7 @@ use std::fmt;
 /// running: Twisted's `ReactorAlreadyRunning`.
 ///
 /// ```
+/// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
 /// use tokio_twisted::reactor::{Reactor, RunError};
 ///
 /// // The single owner, reachable from a task on its own thread (a leak makes it 'static).
@@ -42,6 +43,7 @@ pub struct ReactorNotRunning;
 /// The reactor was stopped before and cannot run again: Twisted's `ReactorNotRestartable`.
 ///
 /// ```
+/// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
 /// use tokio_twisted::reactor::{Reactor, ReactorHandle, RunError};
 ///
 /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();

@@ -51,6 +51,7 @@ impl Reactor {
     /// [`ReactorHandle::crash`]: Twisted's `crash()`.
     ///
     /// ```
+    /// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     /// # use tokio_twisted::reactor::{Reactor, ReactorHandle};
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
     /// reactor.call_when_running(|| ReactorHandle::current().unwrap().crash()).unwrap();
@@ -68,6 +69,7 @@ impl Reactor {
     /// [`ReactorNotRunning`] once the reactor has been stopped or has shut down.
     ///
     /// ```
+    /// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     /// # use tokio_twisted::reactor::{Reactor, ReactorHandle};
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
     /// reactor.call_when_running(|| ReactorHandle::current().unwrap().stop()).unwrap();
@@ -147,6 +149,7 @@ impl Reactor {
     /// [`ReactorNotRunning`] once the reactor has shut down.
     ///
     /// ```
+    /// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     /// # use tokio_twisted::reactor::{Reactor, ReactorHandle};
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
     /// reactor.call_from_thread(|| ReactorHandle::current().unwrap().stop()).unwrap();
@@ -232,6 +235,7 @@ impl Reactor {
     /// down, the call is refused: `f` is dropped and the returned call is not active.
     ///
     /// ```
+    /// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     /// # use std::time::Duration;
     /// # use tokio_twisted::reactor::{Reactor, ReactorHandle};
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
@@ -293,6 +297,7 @@ impl Reactor {
     /// [`ReactorNotRunning`] once the reactor has shut down.
     ///
     /// ```
+    /// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     /// # use tokio_twisted::reactor::{Reactor, ReactorHandle};
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
     /// let task = reactor.spawn(async { ReactorHandle::current().unwrap().stop() }).unwrap();

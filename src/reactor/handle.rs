@@ -34,6 +34,7 @@ use crate::time::{DelayedCall, ReactorTime, Sealed, TimedFn};
 /// thread; the notes on each say where user code then runs.
 ///
 /// ```
+/// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
 /// use std::time::Duration;
 /// use tokio_twisted::reactor::{Reactor, ReactorTime};
 ///
@@ -62,6 +63,7 @@ impl ReactorHandle {
     /// thread (a callback, a trigger, a task) finds its reactor without being handed one.
     ///
     /// ```
+    /// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     /// use tokio_twisted::reactor::{Reactor, ReactorHandle};
     ///
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
@@ -79,6 +81,7 @@ impl ReactorHandle {
     /// until "during shutdown" (or [`crash`](Self::crash)).
     ///
     /// ```
+    /// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     /// use tokio_twisted::reactor::{Reactor, ReactorHandle};
     ///
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
@@ -105,6 +108,7 @@ impl ReactorHandle {
     /// [`ReactorNotRunning`] before `run()`, and on every call after the first.
     ///
     /// ```
+    /// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     /// use tokio_twisted::reactor::{Reactor, ReactorHandle, ReactorNotRunning};
     ///
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
@@ -123,6 +127,7 @@ impl ReactorHandle {
     /// Twisted's `crash()`. The reactor can be run again.
     ///
     /// ```
+    /// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     /// use std::sync::atomic::{AtomicBool, Ordering};
     /// use std::sync::Arc;
     /// use tokio_twisted::reactor::{Event, Phase, Reactor, ReactorHandle};
@@ -157,6 +162,7 @@ impl ReactorHandle {
     /// shut down: `f` would never run, and is dropped.
     ///
     /// ```
+    /// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     /// use std::sync::{Arc, Mutex};
     /// use tokio_twisted::reactor::{Reactor, ReactorHandle, ReactorNotRunning};
     ///
@@ -195,6 +201,7 @@ impl ReactorHandle {
     /// events are always accepted.
     ///
     /// ```
+    /// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     /// use std::time::Duration;
     /// use tokio_twisted::defer::Deferred;
     /// use tokio_twisted::failure::Failure;
@@ -291,6 +298,7 @@ impl ReactorHandle {
     /// `f` would never run, and is dropped.
     ///
     /// ```
+    /// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     /// use tokio_twisted::reactor::{Reactor, ReactorNotRunning};
     ///
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
@@ -331,6 +339,7 @@ impl ReactorHandle {
     /// [`ThreadPoolStopped`] once the reactor has shut down.
     ///
     /// ```
+    /// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     /// use tokio_twisted::reactor::Reactor;
     ///
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
@@ -419,6 +428,7 @@ impl ReactorHandle {
     /// [`try_call_later`](Self::try_call_later) reports it as an error instead.
     ///
     /// ```
+    /// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     /// use std::time::Duration;
     /// use tokio_twisted::reactor::Reactor;
     ///
@@ -446,6 +456,7 @@ impl ReactorHandle {
     /// [`Reactor`](crate::reactor::Reactor) was dropped): `f` would never run, and is dropped.
     ///
     /// ```
+    /// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     /// use std::time::Duration;
     /// use tokio_twisted::reactor::{Reactor, ReactorHandle, ReactorNotRunning};
     ///
@@ -524,6 +535,7 @@ impl ReactorHandle {
     /// future would never run, and is dropped.
     ///
     /// ```
+    /// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     /// use std::time::Duration;
     /// use tokio_twisted::reactor::{Reactor, ReactorNotRunning};
     ///
@@ -560,6 +572,7 @@ impl ReactorHandle {
     /// [`Reactor`](crate::reactor::Reactor) has been dropped. The future is dropped.
     ///
     /// ```
+    /// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     /// use std::rc::Rc;
     /// use tokio_twisted::reactor::{Reactor, ReactorHandle};
     ///

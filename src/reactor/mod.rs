@@ -24,6 +24,7 @@
 //!   signal that stopped the reactor is an [`ExitSignal`].
 //!
 //! ```
+//! # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
 //! use std::time::Duration;
 //! use tokio_twisted::defer::Deferred;
 //! use tokio_twisted::reactor::{Reactor, ReactorTime};

@@ -65,6 +65,7 @@ use super::shared::{self, RUNNING_HERE, Shared};
 /// [`ReactorHandle::spawn`]).
 ///
 /// ```
+/// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
 /// use std::time::Duration;
 /// use tokio_twisted::reactor::{Reactor, ReactorTime};
 ///
@@ -88,6 +89,7 @@ pub struct Reactor {
 /// Options for a [`Reactor`].
 ///
 /// ```
+/// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
 /// use std::time::Duration;
 /// use tokio_twisted::reactor::{Reactor, ReactorTime};
 ///
@@ -119,6 +121,7 @@ impl ReactorBuilder {
     /// SIGINT and SIGTERM no longer end the process by themselves, even after it stops.
     ///
     /// ```
+    /// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     /// use tokio_twisted::reactor::{Reactor, ReactorHandle};
     ///
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
@@ -198,6 +201,7 @@ impl ReactorBuilder {
     /// The I/O error from spawning the thread or building the runtime.
     ///
     /// ```
+    /// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     /// use tokio_twisted::reactor::Reactor;
     ///
     /// let background = Reactor::builder().without_signal_handlers().spawn().unwrap();
@@ -276,6 +280,7 @@ impl Reactor {
     ///
     /// #[tokio::main]
     /// async fn main() {
+    /// #     let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     ///     let mut background = Reactor::spawn_background().unwrap();
     ///     let (d, r) = Deferred::<&str>::new();
     ///     let reactor = background.handle();
@@ -319,6 +324,7 @@ impl Reactor {
     /// this thread is already inside a Tokio runtime.
     ///
     /// ```
+    /// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     /// use tokio_twisted::reactor::{Reactor, ReactorHandle, RunError};
     ///
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
@@ -352,6 +358,7 @@ impl Reactor {
     /// down.
     ///
     /// ```
+    /// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     /// use std::rc::Rc;
     /// use tokio_twisted::reactor::Reactor;
     ///

@@ -173,6 +173,7 @@ async fn guarded<F: Future>(future: F, cancel: CancellationToken) -> Result<F::O
 /// handle. Only [`cancel`](Self::cancel) (or the reactor's shutdown) stops the task.
 ///
 /// ```
+/// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
 /// use tokio_twisted::failure::Failure;
 /// use tokio_twisted::reactor::Reactor;
 ///
@@ -198,6 +199,7 @@ impl<T> TaskHandle<T> {
     /// [`CancelledError`]. Does nothing if the task has finished.
     ///
     /// ```
+    /// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     /// use tokio_twisted::defer::CancelledError;
     /// use tokio_twisted::reactor::Reactor;
     ///
@@ -239,6 +241,7 @@ impl<T: Send + 'static> TaskHandle<T> {
     /// Deferred, dropping it does not cancel anything: the task runs on.
     ///
     /// ```
+    /// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     /// use tokio_twisted::defer::CancelledError;
     /// use tokio_twisted::reactor::Reactor;
     /// use tokio_twisted::testing::failure_result_of;

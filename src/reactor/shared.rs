@@ -28,6 +28,7 @@ use crate::time::{DelayedCall, TimedFn, TimerQueue};
 /// What [`ReactorHandle::exit_signal`](crate::reactor::ReactorHandle::exit_signal) reports: the signal that stopped the reactor.
 ///
 /// ```
+/// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
 /// use tokio_twisted::reactor::{ExitSignal, Reactor, ReactorHandle};
 ///
 /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();

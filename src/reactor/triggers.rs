@@ -19,6 +19,7 @@ use super::errors::UnknownTriggerError;
 /// fired. Then the *during* triggers run, then the *after* triggers.
 ///
 /// ```
+/// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
 /// use std::sync::{Arc, Mutex};
 /// use tokio_twisted::reactor::{Event, Phase, Reactor, ReactorHandle};
 ///

@@ -49,6 +49,7 @@ pub enum RunnerError {
 /// reactor then does not run), or the reactor could not run.
 ///
 /// ```
+/// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
 /// use std::time::Duration;
 /// use tokio_twisted::reactor::Reactor;
 /// use tokio_twisted::service::{Application, Service, TimerService, run_application};

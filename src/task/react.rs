@@ -51,6 +51,7 @@ pub struct Exit(pub u8);
 /// use tokio_twisted::task::react;
 ///
 /// fn main() -> ExitCode {
+/// #     let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
 ///     react(|reactor| {
 ///         let (d, r) = Deferred::<()>::new();
 ///         reactor.call_later(Duration::from_millis(1), move || { r.callback(()).unwrap(); });
@@ -62,6 +63,7 @@ pub struct Exit(pub u8);
 /// An async block works too:
 ///
 /// ```
+/// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
 /// use std::process::ExitCode;
 /// use tokio_twisted::defer::succeed;
 /// use tokio_twisted::failure::Failure;

@@ -6,6 +6,8 @@
 //!   `successResultOf`, `failureResultOf` and `assertNoResult`.
 //! - [`LoggedErrors`]: captures the failures the library would log (unhandled errors in
 //!   Deferreds, failing timed calls), like trial's `flushLoggedErrors`.
+//! - [`time_limit`]: a watchdog that fails a test which runs past its limit instead of
+//!   letting it hang, like trial's per-test `timeout`.
 //!
 //! ```
 //! use tokio_twisted::defer::{fail, succeed};
@@ -23,11 +25,13 @@ mod logged;
 mod loopback;
 mod memory_reactor;
 mod string_transport;
+mod time_limit;
 
 pub use logged::LoggedErrors;
 pub use loopback::Loopback;
 pub use memory_reactor::{MemoryReactor, TcpClient, TcpServer};
 pub use string_transport::StringTransport;
+pub use time_limit::{TimeLimit, time_limit};
 
 use crate::defer::Deferred;
 use crate::failure::Failure;
