@@ -124,7 +124,6 @@ impl TokioTime {
     ///     let time = TokioTime::new().unwrap();
     ///     assert!(time.seconds() < 1.0);
     /// }
-    /// # main();
     /// ```
     pub fn new() -> Result<TokioTime, TokioTimeError> {
         let rt = Handle::try_current().map_err(|_| TokioTimeError::NoRuntime)?;
