@@ -17,12 +17,12 @@ use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
 use std::time::Duration;
 
-use tokio_twisted::error::ListenError;
+use tokio_twisted::failure::Failure;
 use tokio_twisted::protocol::{Protocol, TcpListenOptions, Transport, for_protocol};
-use tokio_twisted::reactor::{BackgroundReactor, Reactor};
+use tokio_twisted::reactor::{BackgroundReactor, Reactor, ReactorHandle};
+use tokio_twisted::threads::blocking_call_from_thread;
 
 /// How many clients connect (a fixed number, so the output is the same on every machine).
 const CLIENTS: usize = 8;
@@ -59,11 +59,10 @@ struct Worker {
 fn start_worker(port: u16) -> Result<(Worker, u16), Box<dyn Error>> {
     let reactor = Reactor::spawn_background()?;
     let served = Arc::new(AtomicUsize::new(0));
-    let (tx, rx) = mpsc::channel::<Result<u16, ListenError>>();
-    let handle = reactor.handle();
     let counter = Arc::clone(&served);
-    // Factories and protocols live on their reactor's thread: listen from there.
-    reactor.handle().call_from_thread(move || {
+    // Factories and protocols live on their reactor's thread: the closure builds the
+    // factory and listens there, and this thread waits for the port.
+    let port = blocking_call_from_thread(&reactor.handle(), move || {
         let options = TcpListenOptions::new()
             .interface(Ipv4Addr::LOCALHOST.into())
             .reuse_port(true);
@@ -71,11 +70,14 @@ fn start_worker(port: u16) -> Result<(Worker, u16), Box<dyn Error>> {
             transport: None,
             served: Arc::clone(&counter),
         });
-        let listening = handle.listen_tcp_with(port, factory, options);
         // The port keeps listening until its reactor stops.
-        let _ = tx.send(listening.map(|p| p.port()));
-    })?;
-    let port = rx.recv_timeout(PATIENCE)??;
+        let handle = ReactorHandle::current().ok_or_else(|| Failure::msg("not on a reactor thread"))?;
+        let listening = handle
+            .listen_tcp_with(port, factory, options)
+            .map_err(Failure::new)?;
+        Ok::<_, Failure>(listening.port())
+    })
+    .map_err(|failure| failure.to_string())?;
     Ok((Worker { reactor, served }, port))
 }
 

@@ -22,6 +22,10 @@
 //!   [`ReactorHandle::add_writer`](crate::reactor::ReactorHandle::add_writer).
 //! - [`Address`] is where a connection's ends are; a [`ListeningPort`] is a listening
 //!   socket.
+//! - [`WhenLost`] wraps a protocol so that the end of its connection is a Deferred, which
+//!   Tokio code on other threads can await (with
+//!   [`ReactorHandle::call_in_reactor`](crate::reactor::ReactorHandle::call_in_reactor) to
+//!   listen and connect from there).
 //!
 //! The reasons a connection ends are in [`crate::error`]. TCP itself is
 //! [`ReactorHandle::listen_tcp`](crate::reactor::ReactorHandle::listen_tcp) and
@@ -107,6 +111,7 @@ mod tcp_options;
 mod transport;
 #[cfg(unix)]
 mod unix;
+mod when_lost;
 
 pub use address::Address;
 pub use connector::{Connector, ConnectorState};
@@ -125,6 +130,7 @@ pub use tcp_options::{TcpConnectOptions, TcpListenOptions};
 pub use transport::{ProducerState, Transport};
 #[cfg(unix)]
 pub use unix::{UnixConnectOptions, UnixListenOptions};
+pub use when_lost::WhenLost;
 
 #[allow(
     unused_imports,

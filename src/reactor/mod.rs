@@ -49,8 +49,8 @@
 // - `signals` (SIGINT/SIGTERM stop it), then `events` (firing the three phases, with the
 //   reactor's own startup and shutdown work);
 // - `main_loop`: the iterations of `run`;
-// - `handle` (`ReactorHandle`), then `background` (`BackgroundReactor`, a thread running a
-//   reactor that the layer above builds);
+// - `handle` (`ReactorHandle`) and `in_reactor` (its `call_in_reactor`), then `background`
+//   (`BackgroundReactor`, a thread running a reactor that the layer above builds);
 // - the owner: `runner` (`Reactor`, `ReactorBuilder`), then `forward` (the owner's
 //   forwarding methods).
 mod background;
@@ -58,6 +58,7 @@ mod errors;
 mod events;
 mod forward;
 mod handle;
+mod in_reactor;
 mod main_loop;
 pub(crate) mod pool;
 mod runner;
