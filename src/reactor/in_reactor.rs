@@ -60,6 +60,7 @@ impl ReactorHandle {
     ///
     /// #[tokio::main]
     /// async fn main() -> Result<(), Failure> {
+    /// #   let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
     ///     let mut background = Reactor::spawn_background()?;
     ///     let reactor = background.handle();
     ///     // The factory is built on the reactor thread; the port comes back here.
