@@ -102,8 +102,9 @@ impl LineControl<'_> {
     /// ```
     #[doc(alias = "sendLine")]
     pub fn send_line(&self, line: impl AsRef<[u8]>) {
-        self.transport.write(line.as_ref());
-        self.transport.write(self.state.codec.delimiter().as_bytes());
+        // One write, as Twisted's `sendLine` (`write(line + delimiter)`).
+        self.transport
+            .write_joined(&[line.as_ref(), self.state.codec.delimiter().as_bytes()]);
     }
 
     /// Switches to raw mode: what is buffered, and what arrives later, goes to

@@ -3,11 +3,17 @@
 //! The connection driver: one task per connection, on the reactor thread, owning the
 //! socket, the read buffer and the protocol.
 //!
-//! Each turn of the loop waits (`select!`) for the reactor's shutdown token, the
-//! transport's `Notify` (a write, a close or a pause from a handle) and the socket's
-//! readiness; then it runs at most one protocol event synchronously and flushes the
-//! outbox with vectored writes until it is empty or the socket would block. The outbox
-//! lock is never held while the protocol or a producer runs.
+//! Each turn of the loop waits for the socket's readiness (reading unless paused or
+//! closing; writing while a flush is blocked), a wake-up from a transport handle (a write,
+//! a close or a pause from another task or thread) or the reactor's shutdown token; then
+//! it runs at most one protocol event synchronously and flushes the outbox with vectored
+//! writes until it is empty or the socket would block. The outbox lock is never held while
+//! the protocol or a producer runs.
+//!
+//! This is the per-message path of every server, so it avoids what the select-per-turn
+//! shape costs: the futures it waits on are polled in place (nothing is registered and
+//! deregistered per turn), the read buffer and the send buffers are reused, and the outbox
+//! is locked twice per flush.
 //!
 //! The connection's states, as flags on the driver and the outbox:
 //!
@@ -16,42 +22,68 @@
 //! - `write_disconnected` (outbox): our write side is shut; writes are dropped;
 //! - closed: `connection_lost` has been delivered (outbox `lost`); the task returns.
 
-use std::future::Future;
-use std::io::{self, IoSlice};
+use std::future::poll_fn;
+use std::io::{self, IoSlice, Read};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::MutexGuard;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll, Waker};
 
-use bytes::{Buf, Bytes, BytesMut};
-use tokio::io::{Interest, Ready};
+use socket2::SockRef;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use super::outbox::Outbox;
 use super::producer::ProducerKind;
 use super::protocol::Protocol;
+use super::sending::{Sending, Sent};
 use super::transport::Transport;
 use crate::error::{ConnectionAborted, ConnectionDone, ConnectionLost};
 use crate::failure::Failure;
 use crate::lock::lock;
 
-/// How many buffers one vectored write takes at most.
-const MAX_IOVECS: usize = 64;
-/// The first read reserves this much; a read that fills the buffer doubles it, up to
-/// `MAX_READ` (Twisted reads up to 64 KiB per event).
+/// The read buffer starts this big; a read that fills it doubles it, up to `MAX_READ`
+/// (Twisted reads up to 64 KiB per event).
 const MIN_READ: usize = 4096;
 const MAX_READ: usize = 65536;
 
 /// A connected stream the driver can run: TCP now, UNIX sockets alike (tokio's
-/// `TcpStream` and `UnixStream` have these methods).
+/// `TcpStream` and `UnixStream` implement it over their inherent methods; the names
+/// differ from those, so an impl can never resolve to itself).
 pub(crate) trait SocketStream: 'static {
-    /// Waits for any of `interest`; may report readiness spuriously.
-    fn ready(&self, interest: Interest) -> impl Future<Output = io::Result<Ready>>;
-    fn try_read_buf(&self, buf: &mut BytesMut) -> io::Result<usize>;
-    fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
+    /// Readiness to read (or a closed read side); may be spurious.
+    fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+    /// Readiness to write; may be spurious.
+    fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+    /// One read into `buf` if the socket is ready (else `WouldBlock`); see [`read_once`].
+    fn read_now(&self, buf: &mut [u8]) -> io::Result<usize>;
+    fn write_vectored_now(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
     /// `shutdown(SHUT_WR)`: the half-close.
     fn shutdown_write(&self) -> io::Result<()>;
     /// Makes closing send a reset (`SO_LINGER` 0), for an abort.
     fn reset_on_close(&self) -> io::Result<()>;
     fn set_nodelay(&self, enabled: bool) -> io::Result<()>;
     fn set_keepalive(&self, enabled: bool) -> io::Result<()>;
+}
+
+/// The read a [`SocketStream::read_now`] runs inside its stream's `try_io`: a read that
+/// does not fill `buf` has drained the socket, so it is reported to `try_io` as
+/// `WouldBlock` (which clears the readiness, sparing the next turn a read that would only
+/// block) and its count is handed back through `partial`. Tokio's own `poll_read` does the
+/// same with its edge-triggered readiness.
+pub(crate) fn read_once(
+    sock: &SockRef<'_>,
+    buf: &mut [u8],
+    partial: &mut Option<usize>,
+) -> io::Result<usize> {
+    let n = (&**sock).read(buf)?;
+    if n > 0 && n < buf.len() {
+        *partial = Some(n);
+        return Err(io::ErrorKind::WouldBlock.into());
+    }
+    Ok(n)
 }
 
 /// How a connection ended, before it becomes the `Failure` the protocol sees.
@@ -74,6 +106,21 @@ impl End {
     }
 }
 
+/// What `after_event` does after a producer's resume.
+enum Next {
+    Again,
+    Return(Option<End>),
+}
+
+/// What ended a wait.
+enum Woke {
+    Readable,
+    Writable,
+    /// A handle asked, or the shutdown token fired (or the wake-up was spurious).
+    Handle,
+    Failed(io::Error),
+}
+
 /// Runs one connection until it closes; returns the reason given to `connection_lost`
 /// (already delivered). `span` carries the peer and local addresses.
 pub(crate) async fn run_connection<S, P>(
@@ -91,10 +138,11 @@ where
         stream: Some(stream),
         protocol,
         transport,
-        read_buf: BytesMut::new(),
-        read_size: MIN_READ,
-        sending: std::collections::VecDeque::new(),
+        read_buf: vec![0; MIN_READ],
+        sending: Sending::default(),
+        sent: 0,
         read_closed: false,
+        want_read: false,
         want_write: false,
     };
     driver.run(shutdown).instrument(span).await
@@ -105,12 +153,15 @@ struct Driver<S, P> {
     stream: Option<S>,
     protocol: P,
     transport: Transport,
-    read_buf: BytesMut,
-    read_size: usize,
-    /// Chunks taken from the outbox and not yet fully sent (their bytes still count in
-    /// the outbox's `len`).
-    sending: std::collections::VecDeque<Bytes>,
+    read_buf: Vec<u8>,
+    /// Taken from the outbox and not yet sent (these bytes still count in its `len`).
+    sending: Sending,
+    /// Sent since the outbox was last locked: subtracted from its `len` under the next
+    /// lock, before any other code can look.
+    sent: usize,
     read_closed: bool,
+    /// Reading is wanted: not paused, not closing, not half-closed (set by `after_event`).
+    want_read: bool,
     /// The last write would have blocked: wait for writability.
     want_write: bool,
 }
@@ -127,64 +178,75 @@ impl<S: SocketStream, P: Protocol> Driver<S, P> {
         if let Err(end) = self.event(|p| p.make_connection(transport)) {
             return end;
         }
+        // The shutdown token wakes this connection through its transport's wake-up (see
+        // `TransportShared`'s `Wake`), so it is only looked at after such a wake-up and
+        // costs nothing per message.
+        let mut cancelled = pin!(shutdown.cancelled());
+        let shutdown_waker = Waker::from(Arc::clone(&self.transport.shared));
+        let mut shutdown_cx = Context::from_waker(&shutdown_waker);
+        if cancelled.as_mut().poll(&mut shutdown_cx).is_ready() {
+            return End::Lost(None);
+        }
         loop {
             if let Some(end) = self.after_event() {
                 return end;
             }
-            let interest = self.interest();
-            let stream = self.stream.as_ref().expect("invariant: open until close()");
-            let shared = &self.transport.shared;
-            let ready = tokio::select! {
-                biased;
-                () = shutdown.cancelled() => return End::Lost(None),
-                () = shared.notify.notified() => continue,
-                ready = wait_ready(stream, interest) => ready,
-            };
-            match ready {
-                Ok(ready) => {
-                    if ready.is_writable() {
-                        self.want_write = false;
-                    }
-                    if (ready.is_readable() || ready.is_read_closed())
-                        && interest.is_some_and(Interest::is_readable)
-                    {
-                        if let Some(end) = self.read() {
-                            return end;
+            let woke = {
+                let stream = self.stream.as_ref().expect("invariant: open until close()");
+                let (want_read, want_write) = (self.want_read, self.want_write);
+                let wake = &self.transport.shared.wake;
+                poll_fn(|cx| {
+                    if want_write {
+                        match stream.poll_writable(cx) {
+                            Poll::Ready(Ok(())) => return Poll::Ready(Woke::Writable),
+                            Poll::Ready(Err(e)) => return Poll::Ready(Woke::Failed(e)),
+                            Poll::Pending => {}
                         }
                     }
+                    if want_read {
+                        match stream.poll_readable(cx) {
+                            Poll::Ready(Ok(())) => return Poll::Ready(Woke::Readable),
+                            Poll::Ready(Err(e)) => return Poll::Ready(Woke::Failed(e)),
+                            Poll::Pending => {}
+                        }
+                    }
+                    if wake.poll(cx).is_ready() {
+                        return Poll::Ready(Woke::Handle);
+                    }
+                    Poll::Pending
+                })
+                .await
+            };
+            match woke {
+                Woke::Readable => {
+                    if let Some(end) = self.read() {
+                        return end;
+                    }
                 }
-                Err(e) => return End::Lost(Some(e)),
+                Woke::Writable => self.want_write = false,
+                Woke::Handle => {
+                    if cancelled.as_mut().poll(&mut shutdown_cx).is_ready() {
+                        return End::Lost(None);
+                    }
+                }
+                Woke::Failed(e) => return End::Lost(Some(e)),
             }
-        }
-    }
-
-    /// Which readiness to wait for; `None` when only a wake-up can change anything.
-    fn interest(&self) -> Option<Interest> {
-        let outbox = lock(&self.transport.shared.outbox);
-        let read = !self.read_closed && !outbox.reading_paused && !outbox.disconnecting;
-        drop(outbox);
-        match (read, self.want_write) {
-            (true, true) => Some(Interest::READABLE | Interest::WRITABLE),
-            (true, false) => Some(Interest::READABLE),
-            (false, true) => Some(Interest::WRITABLE),
-            (false, false) => None,
         }
     }
 
     /// One read and the `data_received` (or end of input) it causes.
     fn read(&mut self) -> Option<End> {
         let stream = self.stream.as_ref().expect("invariant: open until close()");
-        self.read_buf.clear();
-        self.read_buf.reserve(self.read_size);
-        match stream.try_read_buf(&mut self.read_buf) {
+        match stream.read_now(&mut self.read_buf) {
             Ok(0) => self.read_eof(),
             Ok(n) => {
-                if n == self.read_buf.capacity() && self.read_size < MAX_READ {
-                    self.read_size *= 2;
+                let full = n == self.read_buf.len();
+                let data = &self.read_buf[..n];
+                let result = dispatch(&self.transport, &mut self.protocol, |p| p.data_received(data));
+                if full && self.read_buf.len() < MAX_READ {
+                    // More was waiting than fitted: read more at a time from now on.
+                    self.read_buf.resize(self.read_buf.len() * 2, 0);
                 }
-                let buf = std::mem::take(&mut self.read_buf);
-                let result = self.event(|p| p.data_received(&buf));
-                self.read_buf = buf;
                 result.err()
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => None,
@@ -207,22 +269,25 @@ impl<S: SocketStream, P: Protocol> Driver<S, P> {
         None
     }
 
-    /// Runs one protocol (or producer) call, with writes buffered until it returns; a
-    /// panic ends the connection with the panic as the reason.
+    /// Runs one protocol call, with writes buffered until it returns; a panic ends the
+    /// connection with the panic as the reason.
     fn event(&mut self, f: impl FnOnce(&mut P)) -> Result<(), End> {
-        lock(&self.transport.shared.outbox).dispatching = true;
-        let result = catch_unwind(AssertUnwindSafe(|| f(&mut self.protocol)));
-        lock(&self.transport.shared.outbox).dispatching = false;
-        result.map_err(|panic| End::Panicked(Failure::from_panic(panic)))
+        dispatch(&self.transport, &mut self.protocol, f)
     }
 
-    /// What follows every event and wake-up: socket options, the flush, the producer
-    /// rules and a pending close, looping while producers or the half-close produce
-    /// more events.
+    /// What follows every event and wake-up: socket options, an owed producer pause, the
+    /// flush, the producer rules and a pending close, looping while producers or the
+    /// half-close produce more events; then what to wait for.
     fn after_event(&mut self) -> Option<End> {
         loop {
-            self.apply_options();
-            let mut outbox = lock(&self.transport.shared.outbox);
+            let mut outbox = lock_outbox(&self.transport, &mut self.sent);
+            if outbox.options_dirty {
+                outbox.options_dirty = false;
+                let (nodelay, keepalive) = (outbox.nodelay, outbox.keepalive);
+                drop(outbox);
+                self.apply_options(nodelay, keepalive);
+                continue;
+            }
             if outbox.aborted {
                 return Some(End::Aborted);
             }
@@ -236,8 +301,8 @@ impl<S: SocketStream, P: Protocol> Driver<S, P> {
                 }
                 _ => None,
             };
-            drop(outbox);
             if let Some((mut producer, generation)) = owed {
+                drop(outbox);
                 let result = self.call_producer(|| producer.pause_producing());
                 self.transport.restore_producer(producer, generation);
                 if let Err(end) = result {
@@ -245,12 +310,23 @@ impl<S: SocketStream, P: Protocol> Driver<S, P> {
                 }
                 continue;
             }
-            if let Err(e) = self.flush() {
-                return Some(End::Lost(Some(e)));
-            }
-            let mut outbox = lock(&self.transport.shared.outbox);
-            if outbox.len > 0 {
-                return None;
+            if outbox.write_disconnected {
+                // Nothing may be sent any more (Twisted drops such writes).
+                outbox.chunks.clear();
+                outbox.tail.clear();
+                outbox.len = 0;
+                self.sending.clear();
+            } else if outbox.len > 0 {
+                if self.want_write {
+                    self.want_read = wants_read(self.read_closed, &outbox);
+                    return None;
+                }
+                self.sending.refill(&mut outbox);
+                drop(outbox);
+                if let Err(e) = self.flush() {
+                    return Some(End::Lost(Some(e)));
+                }
+                continue;
             }
             // The buffer is empty: Twisted's doWrite rules, in its order.
             let resume = match &mut outbox.producer {
@@ -267,21 +343,10 @@ impl<S: SocketStream, P: Protocol> Driver<S, P> {
                 if let Err(end) = result {
                     return Some(end);
                 }
-                // A write past the mark from inside the resume owes a pause: make it.
-                if owes_pause(&self.transport) {
-                    continue;
+                match self.after_resume() {
+                    Next::Return(end) => return end,
+                    Next::Again => continue,
                 }
-                // A pull producer that wrote nothing is not resumed again until it
-                // writes. One that wrote is flushed now and resumed on the next turn
-                // of the loop, after the other tasks had theirs.
-                if lock(&self.transport.shared.outbox).len == 0 {
-                    return self.close_if_requested();
-                }
-                if let Err(e) = self.flush() {
-                    return Some(End::Lost(Some(e)));
-                }
-                self.want_write = true;
-                return None;
             }
             if outbox.disconnecting {
                 // Twisted closes here unless a pull (or paused) producer was just
@@ -303,35 +368,55 @@ impl<S: SocketStream, P: Protocol> Driver<S, P> {
                 }
                 continue;
             }
+            self.want_read = wants_read(self.read_closed, &outbox);
             return None;
         }
     }
 
-    /// After a pull producer's resume that wrote nothing: close now if that was asked.
-    fn close_if_requested(&self) -> Option<End> {
-        let outbox = lock(&self.transport.shared.outbox);
-        let held = outbox
-            .producer
-            .as_ref()
-            .is_some_and(|s| s.kind == ProducerKind::Pull || s.paused);
-        (outbox.disconnecting && !held).then_some(End::Done)
+    /// After a producer's resume: whether to go round the after-event loop again (a
+    /// pause is owed) or return, and with what.
+    fn after_resume(&mut self) -> Next {
+        let mut outbox = lock_outbox(&self.transport, &mut self.sent);
+        // A write past the mark from inside the resume owes a pause: make it.
+        if outbox.producer.as_ref().is_some_and(|slot| slot.pause_owed) {
+            return Next::Again;
+        }
+        // A pull producer that wrote nothing is not resumed again until it writes. One
+        // that wrote is flushed now and resumed on the next turn of the loop, after the
+        // other tasks had theirs.
+        if outbox.len == 0 {
+            let held = outbox
+                .producer
+                .as_ref()
+                .is_some_and(|s| s.kind == ProducerKind::Pull || s.paused);
+            if outbox.disconnecting && !held {
+                return Next::Return(Some(End::Done));
+            }
+            self.want_read = wants_read(self.read_closed, &outbox);
+            return Next::Return(None);
+        }
+        if !outbox.write_disconnected && !self.want_write {
+            self.sending.refill(&mut outbox);
+            drop(outbox);
+            if let Err(e) = self.flush() {
+                return Next::Return(Some(End::Lost(Some(e))));
+            }
+            outbox = lock_outbox(&self.transport, &mut self.sent);
+        }
+        self.want_write = true;
+        self.want_read = wants_read(self.read_closed, &outbox);
+        Next::Return(None)
     }
 
     fn call_producer(&mut self, f: impl FnOnce()) -> Result<(), End> {
-        lock(&self.transport.shared.outbox).dispatching = true;
+        let dispatching = &self.transport.shared.dispatching;
+        dispatching.store(true, Ordering::Relaxed);
         let result = catch_unwind(AssertUnwindSafe(f));
-        lock(&self.transport.shared.outbox).dispatching = false;
+        dispatching.store(false, Ordering::Relaxed);
         result.map_err(|panic| End::Panicked(Failure::from_panic(panic)))
     }
 
-    fn apply_options(&mut self) {
-        let mut outbox = lock(&self.transport.shared.outbox);
-        if !outbox.options_dirty {
-            return;
-        }
-        outbox.options_dirty = false;
-        let (nodelay, keepalive) = (outbox.nodelay, outbox.keepalive);
-        drop(outbox);
+    fn apply_options(&mut self, nodelay: bool, keepalive: bool) {
         let stream = self.stream.as_ref().expect("invariant: open until close()");
         if let Err(e) = stream.set_nodelay(nodelay) {
             tracing::debug!("setting TCP_NODELAY failed: {e}");
@@ -341,45 +426,20 @@ impl<S: SocketStream, P: Protocol> Driver<S, P> {
         }
     }
 
-    /// Writes what is buffered until done or the socket would block.
+    /// Writes what was taken from the outbox until done or the socket would block.
     fn flush(&mut self) -> io::Result<()> {
         let stream = self.stream.as_ref().expect("invariant: open until close()");
-        loop {
-            if self.sending.is_empty() {
-                let mut outbox = lock(&self.transport.shared.outbox);
-                if outbox.write_disconnected {
-                    // Nothing may be sent any more (Twisted drops such writes).
-                    outbox.chunks.clear();
-                    outbox.tail.clear();
-                    outbox.len = 0;
-                    return Ok(());
-                }
-                outbox.seal_tail();
-                std::mem::swap(&mut outbox.chunks, &mut self.sending);
-            }
-            if self.sending.is_empty() {
-                return Ok(());
-            }
-            let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
-            let mut count = 0;
-            for (slot, chunk) in slices.iter_mut().zip(self.sending.iter()) {
-                *slot = IoSlice::new(chunk);
-                count += 1;
-            }
-            match stream.try_write_vectored(&slices[..count]) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => {
-                    lock(&self.transport.shared.outbox).len -= n;
-                    advance(&mut self.sending, n);
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.want_write = true;
-                    return Ok(());
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+        match self
+            .sending
+            .write_to(|slices| stream.write_vectored_now(slices))?
+        {
+            Sent::All(n) => self.sent += n,
+            Sent::Blocked(n) => {
+                self.sent += n;
+                self.want_write = true;
             }
         }
+        Ok(())
     }
 
     /// Closes the socket and delivers `connection_lost` exactly once: the producer is
@@ -397,12 +457,13 @@ impl<S: SocketStream, P: Protocol> Driver<S, P> {
         let producer = {
             let mut outbox = lock(&self.transport.shared.outbox);
             outbox.lost = true;
-            outbox.disconnecting = true;
+            outbox.set_disconnecting(&self.transport.shared);
             outbox.chunks.clear();
             outbox.tail.clear();
             outbox.len = 0;
             outbox.producer.take()
         };
+        self.sending.clear();
         if let Some(mut producer) = producer.and_then(|s| s.producer) {
             if let Err(panic) = catch_unwind(AssertUnwindSafe(|| producer.stop_producing())) {
                 crate::log::failure("while stopping a producer", &Failure::from_panic(panic));
@@ -417,35 +478,26 @@ impl<S: SocketStream, P: Protocol> Driver<S, P> {
     }
 }
 
-/// Whether a pause is owed to a producer that is back in its slot.
-fn owes_pause(transport: &Transport) -> bool {
-    lock(&transport.shared.outbox)
-        .producer
-        .as_ref()
-        .is_some_and(|slot| slot.pause_owed && slot.producer.is_some())
+/// Locks the outbox, first accounting for what was `sent` since the last lock.
+fn lock_outbox<'a>(transport: &'a Transport, sent: &mut usize) -> MutexGuard<'a, Outbox> {
+    let mut outbox = lock(&transport.shared.outbox);
+    outbox.len -= std::mem::take(sent);
+    outbox
 }
 
-async fn wait_ready<S: SocketStream>(stream: &S, interest: Option<Interest>) -> io::Result<Ready> {
-    match interest {
-        Some(interest) => stream.ready(interest).await,
-        None => std::future::pending().await,
-    }
+/// Whether to wait for the socket to be readable.
+fn wants_read(read_closed: bool, outbox: &Outbox) -> bool {
+    !read_closed && !outbox.reading_paused && !outbox.disconnecting
 }
 
-/// Drops `n` sent bytes from the front of `chunks`.
-fn advance(chunks: &mut std::collections::VecDeque<Bytes>, mut n: usize) {
-    while n > 0 {
-        let Some(front) = chunks.front_mut() else {
-            return;
-        };
-        if n >= front.len() {
-            n -= front.len();
-            chunks.pop_front();
-        } else {
-            front.advance(n);
-            return;
-        }
-    }
+/// Runs one protocol call for the connection of `transport`, with writes buffered until
+/// it returns; a panic ends the connection with the panic as the reason.
+fn dispatch<P>(transport: &Transport, protocol: &mut P, f: impl FnOnce(&mut P)) -> Result<(), End> {
+    let dispatching = &transport.shared.dispatching;
+    dispatching.store(true, Ordering::Relaxed);
+    let result = catch_unwind(AssertUnwindSafe(|| f(protocol)));
+    dispatching.store(false, Ordering::Relaxed);
+    result.map_err(|panic| End::Panicked(Failure::from_panic(panic)))
 }
 
 /// Runs a factory method, logging a panic instead of unwinding into the reactor.

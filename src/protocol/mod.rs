@@ -98,6 +98,7 @@ mod descriptor;
 mod driver;
 mod dynamic;
 mod factory;
+mod outbox;
 mod port;
 mod producer;
 #[allow(
@@ -106,6 +107,7 @@ mod producer;
 )]
 mod protocol;
 mod reconnecting;
+mod sending;
 mod tcp;
 mod tcp_options;
 mod transport;
@@ -122,12 +124,13 @@ pub use descriptor::{
 };
 pub use dynamic::{DynClientFactory, DynFactory, ReactorTcp};
 pub use factory::{ClientFactory, Factory, ProtocolFactory, SharedFactory, for_protocol};
+pub use outbox::ProducerState;
 pub use port::ListeningPort;
 pub use producer::{Producer, ProducerAlreadyRegistered, ProducerKind};
 pub use protocol::Protocol;
 pub use reconnecting::{ReconnectingClientFactory, Reconnection};
 pub use tcp_options::{TcpConnectOptions, TcpListenOptions};
-pub use transport::{ProducerState, Transport};
+pub use transport::Transport;
 #[cfg(unix)]
 pub use unix::{UnixConnectOptions, UnixListenOptions};
 pub use when_lost::WhenLost;
@@ -138,4 +141,4 @@ pub use when_lost::WhenLost;
 )]
 pub(crate) use driver::{SocketStream, run_connection};
 pub(crate) use factory::{do_start, do_stop};
-pub(crate) use transport::TransportShared;
+pub(crate) use outbox::TransportShared;

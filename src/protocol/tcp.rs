@@ -4,26 +4,26 @@
 //! methods of [`ReactorHandle`].
 
 use std::cell::RefCell;
-use std::future::Future;
 use std::io::{self, IoSlice};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::rc::Rc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::BytesMut;
 use socket2::SockRef;
-use tokio::io::{Interest, Ready};
+use tokio::io::Interest;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio_util::sync::CancellationToken;
 
 use super::address::Address;
 use super::connector::{Connector, ConnectorShared, ConnectorState};
-use super::driver::{SocketStream, call_factory, run_connection};
+use super::driver::{SocketStream, call_factory, read_once, run_connection};
 use super::factory::{ClientFactory, Factory, do_start, do_stop};
+use super::outbox::TransportShared;
 use super::port::{ListeningPort, PortShared};
 use super::protocol::Protocol;
 use super::tcp_options::{TcpConnectOptions, TcpListenOptions};
-use super::transport::{Transport, TransportShared};
+use super::transport::Transport;
 use crate::error::{
     CannotListenError, ConnectBindError, ConnectingCancelledError, DnsLookupError, ListenError, TimeoutError,
     connect_error,
@@ -36,15 +36,22 @@ use crate::reactor::{ReactorHandle, SpawnLocalError};
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 impl SocketStream for TcpStream {
-    fn ready(&self, interest: Interest) -> impl Future<Output = io::Result<Ready>> {
-        TcpStream::ready(self, interest)
+    fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        TcpStream::poll_read_ready(self, cx)
     }
 
-    fn try_read_buf(&self, buf: &mut BytesMut) -> io::Result<usize> {
-        TcpStream::try_read_buf(self, buf)
+    fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        TcpStream::poll_write_ready(self, cx)
     }
 
-    fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+    fn read_now(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let sock = SockRef::from(self);
+        let mut partial = None;
+        let result = self.try_io(Interest::READABLE, || read_once(&sock, buf, &mut partial));
+        partial.map_or(result, Ok)
+    }
+
+    fn write_vectored_now(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         TcpStream::try_write_vectored(self, bufs)
     }
 

@@ -1,30 +1,20 @@
 // Tests: tests/protocol.rs, tests/tcp.rs, tests/producers.rs, tests/conformance/test_tcp.rs,
 // tests/conformance/test_protocol.rs
 
-//! `Transport`: the handle a protocol writes through, and the outbox behind it that a
-//! connection driver drains (or [`StringTransport`](crate::testing::StringTransport)
-//! records).
+//! `Transport`: the handle a protocol writes through (the outbox behind it is in
+//! `outbox.rs`).
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::ThreadId;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, MutexGuard};
 
-use bytes::{Bytes, BytesMut};
-use tokio::sync::Notify;
+use bytes::Bytes;
 
 use super::address::Address;
+use super::outbox::{HIGH_WATER, Outbox, ProducerSlot, ProducerState, TransportShared};
 use super::producer::{Producer, ProducerAlreadyRegistered, ProducerKind};
 use crate::lock::lock;
-
-/// Writes shorter than this are copied into one growing buffer, longer ones become chunks
-/// of their own; either way a flush is one vectored write.
-const COALESCE_LIMIT: usize = 4096;
-
-/// Twisted's `bufferSize` (`2**2**2**2`): above this many unsent bytes a streaming producer
-/// is paused.
-const HIGH_WATER: usize = 65536;
 
 /// A connection's write side, as a handle: Twisted's `ITransport`, `ITCPTransport` and
 /// `IConsumer`, and a push producer over its read side.
@@ -63,175 +53,6 @@ pub struct Transport {
     pub(crate) shared: Arc<TransportShared>,
 }
 
-/// What a transport shares with the connection driving it.
-pub(crate) struct TransportShared {
-    pub(crate) outbox: Mutex<Outbox>,
-    /// Wakes the driver: data to flush, a close, a change of reading or of socket options.
-    /// A permit is stored, so a wake-up from another thread is never lost.
-    pub(crate) notify: Notify,
-    pub(crate) peer: Address,
-    pub(crate) host: Address,
-    /// `StringTransport` records the producer calls instead of making them.
-    pub(crate) recording: bool,
-}
-
-/// The registered producer and how it is driven.
-pub(crate) struct ProducerSlot {
-    /// `None` while the driver is calling it (outside the lock).
-    pub(crate) producer: Option<Box<dyn Producer>>,
-    pub(crate) kind: ProducerKind,
-    /// Bumped by every register/unregister, so a producer handed back after a call
-    /// that unregistered it is dropped instead of restored.
-    pub(crate) generation: u64,
-    /// Twisted's `producerPaused`: paused by this transport, owed a resume.
-    pub(crate) paused: bool,
-    /// Out of the slot for a `pause_producing` call: a write it makes past the mark does
-    /// not pause it again (Twisted would recurse into `pauseProducing` without bound).
-    pub(crate) pausing: bool,
-    /// A write passed the mark while the producer could not be called there (it was out
-    /// for another call, or the write came from another thread): the connection pauses
-    /// it as soon as it is back, before anything else.
-    pub(crate) pause_owed: bool,
-}
-
-impl ProducerSlot {
-    /// Twisted's `_maybePauseProducer`, for a write that left more than the mark
-    /// buffered: marks a streaming producer paused and hands it out to be paused by the
-    /// writer, or records the pause as owed when it cannot be called here.
-    fn pause_for_write(&mut self, home: Option<ThreadId>) -> Option<(Box<dyn Producer>, u64)> {
-        if self.kind != ProducerKind::Streaming {
-            return None;
-        }
-        self.paused = true;
-        if self.pausing {
-            return None;
-        }
-        let here = home.is_some_and(|home| home == std::thread::current().id());
-        match self.producer.take() {
-            Some(producer) if here => {
-                self.pausing = true;
-                Some((producer, self.generation))
-            }
-            other => {
-                self.producer = other;
-                self.pause_owed = true;
-                None
-            }
-        }
-    }
-}
-
-/// The buffered writes and the flags set through the handle, read by the driver.
-///
-/// Flags, each set once and never cleared unless noted:
-#[derive(Default)]
-pub(crate) struct Outbox {
-    /// Chunks waiting to be sent, in order; `tail` follows them.
-    pub(crate) chunks: VecDeque<Bytes>,
-    /// Small writes, copied together.
-    pub(crate) tail: BytesMut,
-    /// Bytes in `chunks` and `tail`, plus what the driver took but has not sent yet.
-    pub(crate) len: usize,
-    /// `lose_connection` was called (Twisted's `disconnecting`).
-    pub(crate) disconnecting: bool,
-    /// `lose_write_connection` was called (Twisted's `_writeDisconnecting`).
-    pub(crate) write_disconnecting: bool,
-    /// The write side is shut: writes are dropped (Twisted's `_writeDisconnected`).
-    pub(crate) write_disconnected: bool,
-    /// `abort_connection` was called.
-    pub(crate) aborted: bool,
-    /// The protocol has seen `connection_lost`: writes are ignored.
-    pub(crate) lost: bool,
-    /// Reading paused through the transport's own `pause_producing`; cleared by
-    /// `resume_producing`.
-    pub(crate) reading_paused: bool,
-    /// Set while the driver runs an event: writes need no wake-up, the flush follows.
-    pub(crate) dispatching: bool,
-    /// The thread the connection runs on (set by its driver): a write made there pauses
-    /// the producer at once; a write from another thread leaves the pause to the driver,
-    /// so producers are only ever called on the reactor thread.
-    pub(crate) home: Option<ThreadId>,
-    pub(crate) producer: Option<ProducerSlot>,
-    pub(crate) generation: u64,
-    /// Socket options as last set (TCP); `options_dirty` until the driver applies them.
-    pub(crate) nodelay: bool,
-    pub(crate) keepalive: bool,
-    pub(crate) options_dirty: bool,
-    /// What `StringTransport` records of the transport-as-producer calls.
-    pub(crate) producer_state: ProducerState,
-}
-
-/// The state of a transport seen as a push producer over its read side (Twisted's
-/// `StringTransport.producerState`).
-///
-/// ```
-/// use tokio_twisted::protocol::ProducerState;
-/// use tokio_twisted::testing::StringTransport;
-///
-/// let t = StringTransport::new();
-/// t.transport().pause_producing();
-/// assert_eq!(t.producer_state(), ProducerState::Paused);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum ProducerState {
-    /// Reading (the initial state).
-    #[default]
-    Producing,
-    /// Paused by `pause_producing`.
-    Paused,
-    /// Stopped by `stop_producing`.
-    Stopped,
-}
-
-impl Outbox {
-    fn push_slice(&mut self, data: &[u8]) {
-        if data.len() < COALESCE_LIMIT {
-            self.tail.extend_from_slice(data);
-        } else {
-            self.seal_tail();
-            self.chunks.push_back(Bytes::copy_from_slice(data));
-        }
-        self.len += data.len();
-    }
-
-    fn push_bytes(&mut self, data: Bytes) {
-        if data.len() < COALESCE_LIMIT / 4 {
-            self.tail.extend_from_slice(&data);
-            self.len += data.len();
-            return;
-        }
-        self.seal_tail();
-        self.len += data.len();
-        self.chunks.push_back(data);
-    }
-
-    /// Moves the small writes into `chunks`, keeping their order.
-    pub(crate) fn seal_tail(&mut self) {
-        if !self.tail.is_empty() {
-            let tail = self.tail.split().freeze();
-            self.chunks.push_back(tail);
-        }
-    }
-
-    /// Whether writes are accepted (Twisted: connected and not write-disconnected).
-    fn accepts_writes(&self) -> bool {
-        !self.lost && !self.aborted && !self.write_disconnected
-    }
-}
-
-impl TransportShared {
-    pub(crate) fn new(peer: Address, host: Address, recording: bool) -> Arc<Self> {
-        Arc::new(TransportShared {
-            outbox: Mutex::new(Outbox::default()),
-            notify: Notify::new(),
-            peer,
-            host,
-            recording,
-        })
-    }
-}
-
 impl Transport {
     pub(crate) fn from_shared(shared: Arc<TransportShared>) -> Self {
         Transport { shared }
@@ -241,10 +62,10 @@ impl Transport {
     /// dispatched (the flush after the event picks the change up).
     fn update(&self, f: impl FnOnce(&mut Outbox) -> bool) {
         let mut outbox = lock(&self.shared.outbox);
-        let wake = f(&mut outbox) && !outbox.dispatching;
+        let wake = f(&mut outbox) && !self.shared.dispatching.load(Ordering::Relaxed);
         drop(outbox);
         if wake {
-            self.shared.notify.notify_one();
+            self.shared.wake.wake();
         }
     }
 
@@ -263,10 +84,10 @@ impl Transport {
         } else {
             None
         };
-        let wake = !outbox.dispatching;
+        let wake = !self.shared.dispatching.load(Ordering::Relaxed);
         drop(outbox);
         if wake {
-            self.shared.notify.notify_one();
+            self.shared.wake.wake();
         }
         if let Some((mut producer, generation)) = pause {
             let result = catch_unwind(AssertUnwindSafe(|| producer.pause_producing()));
@@ -295,15 +116,25 @@ impl Transport {
     /// assert_eq!(t.value(), b"abc");
     /// ```
     pub fn write(&self, data: &[u8]) {
-        if data.is_empty() {
-            return;
-        }
+        self.write_joined(&[data]);
+    }
+
+    /// Buffers the concatenation of `parts` as one write (one producer check, one
+    /// wake-up), as Twisted's `sendLine` writes `line + delimiter`.
+    pub(crate) fn write_joined(&self, parts: &[&[u8]]) {
         let mut outbox = lock(&self.shared.outbox);
         if !outbox.accepts_writes() {
             return;
         }
-        outbox.push_slice(data);
-        self.after_write(outbox);
+        let before = outbox.len;
+        for part in parts {
+            if !part.is_empty() {
+                outbox.push_slice(part);
+            }
+        }
+        if outbox.len != before {
+            self.after_write(outbox);
+        }
     }
 
     /// Buffers `data` without copying it (a [`Bytes`] is reference-counted).
@@ -369,7 +200,7 @@ impl Transport {
             if o.lost || o.disconnecting {
                 return false;
             }
-            o.disconnecting = true;
+            o.set_disconnecting(&self.shared);
             true
         });
     }
@@ -417,7 +248,7 @@ impl Transport {
                 return false;
             }
             o.aborted = true;
-            o.disconnecting = true;
+            o.set_disconnecting(&self.shared);
             if !recording {
                 o.chunks.clear();
                 o.tail.clear();
@@ -436,7 +267,7 @@ impl Transport {
     /// assert!(!t.transport().disconnecting());
     /// ```
     pub fn disconnecting(&self) -> bool {
-        lock(&self.shared.outbox).disconnecting
+        self.shared.disconnecting.load(Ordering::Acquire)
     }
 
     /// Whether the protocol has already seen `connection_lost` (or the connection was
@@ -635,8 +466,8 @@ impl Transport {
             let mut outbox = lock(&self.shared.outbox);
             outbox.generation += 1;
             let removed = outbox.producer.take();
-            if removed.is_some() && !outbox.dispatching {
-                self.shared.notify.notify_one();
+            if removed.is_some() && !self.shared.dispatching.load(Ordering::Relaxed) {
+                self.shared.wake.wake();
             }
             removed
         };

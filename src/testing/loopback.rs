@@ -105,7 +105,7 @@ impl<P: Protocol> Side<P> {
         let producer = {
             let mut outbox = lock(&self.shared.outbox);
             outbox.lost = true;
-            outbox.disconnecting = true;
+            outbox.set_disconnecting(&self.shared);
             outbox.producer.take()
         };
         if let Some(mut producer) = producer.and_then(|s| s.producer) {

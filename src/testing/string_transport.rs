@@ -245,7 +245,7 @@ impl StringTransport {
                 return;
             }
             outbox.lost = true;
-            outbox.disconnecting = true;
+            outbox.set_disconnecting(&self.shared);
             outbox.producer.take()
         };
         if let Some(mut producer) = slot.and_then(|s| s.producer) {
