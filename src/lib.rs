@@ -28,8 +28,9 @@
 //!   also as `tokio_util` codecs.
 //! - [`endpoints`]: `server_from_string`/`client_from_string` and the TCP and hostname
 //!   endpoints.
-//! - [`service`]: `Service`, `MultiService`, `Application`, `TimerService` and a
-//!   `twistd -n`-style runner.
+//! - [`service`]: `Service`, `MultiService`, `Application`, `TimerService`, the network
+//!   services (`TcpServer`, `ClientService`, ...) and a `twistd -n`-style runner;
+//!   [`strports`]: a listening service from a description string.
 //! - [`adbapi`]: Twisted's `ConnectionPool`, blocking database calls on a pool of threads
 //!   returning Deferreds (SQLite built in, PostgreSQL with the `postgres` feature).
 //! - [`testing`]: helpers for deterministic tests (`success_result_of`, captured unhandled
@@ -91,6 +92,7 @@ pub mod porting;
 pub mod protocol;
 pub mod reactor;
 pub mod service;
+pub mod strports;
 pub mod task;
 pub mod testing;
 pub mod threads;

@@ -1,4 +1,5 @@
-// Tests: tests/service.rs, tests/conformance/test_service.rs
+// Tests: tests/service.rs, tests/service_net.rs, tests/conformance/test_service.rs,
+// tests/conformance/test_app_internet.rs, tests/conformance/test_strports.rs
 
 //! Services: Twisted's `twisted.application.service` and the timer of
 //! `twisted.application.internet`.
@@ -13,7 +14,12 @@
 //!   Twisted's plain `Service()`;
 //! - [`MultiService`] and [`Application`] (through [`ServiceParent`], Twisted's
 //!   `IServiceCollection` adaptation);
-//! - [`TimerService`]: a function called every step;
+//! - [`TimerService`]: a function called every step; [`CooperatorService`]: a
+//!   [`Cooperator`](crate::task::Cooperator) that runs while the service does;
+//! - network services: [`StreamServerEndpointService`] (listens on an endpoint; see also
+//!   [`strports::service`](crate::strports::service)), [`TcpServer`], [`UnixServer`],
+//!   [`TcpClient`], and [`ClientService`], which keeps one connection up and reconnects
+//!   with a [`backoff_policy`];
 //! - errors: [`NameLocked`], [`NoSuchService`], [`NotAChild`], [`ServiceError`],
 //!   [`StartError`], [`RunnerError`].
 //!
@@ -35,17 +41,31 @@
 //! assert!(!timer.running());
 //! ```
 
+mod backoff;
+mod client_service;
+mod cooperator;
+mod endpoint_service;
 mod multi;
 mod runner;
+mod servers;
 #[allow(
     clippy::module_inception,
     reason = "the module is named after Twisted's service module"
 )]
 mod service;
+mod thread_bound;
 mod timer;
+
+pub use backoff::{RetryPolicy, backoff_policy, default_backoff_policy, no_jitter, random_jitter};
+pub use client_service::ClientService;
+pub use cooperator::CooperatorService;
+pub use endpoint_service::StreamServerEndpointService;
 
 pub use multi::{Application, MultiService};
 pub use runner::{RunnerError, run_application};
+#[cfg(unix)]
+pub use servers::UnixServer;
+pub use servers::{TcpClient, TcpServer};
 pub use service::{
     BasicService, NameLocked, NoSuchService, NotAChild, Service, ServiceError, ServiceParent, ServiceState,
     StartError,

@@ -21,6 +21,7 @@ mod test_failure;
 mod test_internet;
 mod test_protocol;
 mod test_service;
+mod test_strports;
 mod test_task;
 mod test_tcp;
 mod test_threads;
