@@ -1,6 +1,6 @@
-//! The finger server of Twisted's tutorial, in its first five steps, as the user's notes on
+//! The finger server of Twisted's tutorial, in its first six steps, as the user's notes on
 //! Twisted build it up (a bare reactor; an endpoint; a `LineReceiver`; a factory with users;
-//! a lookup returning a Deferred).
+//! a lookup returning a Deferred; an `Application` run by the `twistd`-style runner).
 //!
 //! Run a step (5 by default) on port 1079, then ask it about a user:
 //!
@@ -10,21 +10,39 @@
 //! printf 'moshez\r\n' | nc 127.0.0.1 1079     # Happy and well
 //! ```
 //!
-//! Like the Python, the server prints nothing and runs until interrupted (Ctrl-C).
-//! `--print-port` prints the port it listens on, for scripts that pass `--port 0`.
+//! Step 6 is the finger server as an application named "finger" with uid and gid 1,
+//! listening through `strports::service("tcp:79", ...)`: started as root it binds port 79,
+//! then drops to user and group 1, as `twistd` does; started as anyone else it does not
+//! switch, and needs `--port` for a port above 1024:
 //!
-//! The tests drive each step over loopback through [`start`] (`tests/finger.rs`).
+//! ```text
+//! sudo cargo run --example finger -- 6
+//! cargo run --example finger -- 6 --port 7979
+//! ```
+//!
+//! Like the Python, the server prints nothing and runs until interrupted (Ctrl-C, which
+//! stops step 6's services first). `--print-port` prints the port it listens on, for
+//! scripts that pass `--port 0`. Step 6 exits with an error when it cannot listen.
+//!
+//! The tests drive each step over loopback through [`start`] and [`run_step_6`]
+//! (`tests/finger.rs`).
 
 use std::collections::HashMap;
+use std::process::ExitCode;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use tokio_twisted::basic::{LineControl, LineProtocol, LineReceiver};
 use tokio_twisted::defer::{Deferred, succeed};
-use tokio_twisted::endpoints::{StreamServerEndpoint, server_from_string};
+use tokio_twisted::endpoints::{ServerEndpoint, StreamServerEndpoint, server_from_string};
 use tokio_twisted::failure::Failure;
 use tokio_twisted::protocol::{Address, Factory, ListeningPort, Protocol, for_protocol};
 use tokio_twisted::reactor::{Reactor, ReactorHandle};
+use tokio_twisted::service::{
+    Application, RunnerError, Service, StreamServerEndpointService, run_application,
+};
+use tokio_twisted::strports;
 
 /// Step 2: a protocol that does nothing (the Python's `pass`): connections are accepted and
 /// whatever they send is ignored.
@@ -64,7 +82,7 @@ impl FingerFactory {
 }
 
 /// Steps 3 to 5: a line receiver that answers one line, then hangs up.
-struct FingerProtocol {
+pub(crate) struct FingerProtocol {
     factory: Rc<FingerFactory>,
 }
 
@@ -93,7 +111,7 @@ impl LineReceiver for FingerProtocol {
 
 /// The factory of steps 3 to 5 (Python's `FingerFactory` with `protocol = FingerProtocol`):
 /// each connection's protocol gets the factory, as Twisted sets `protocol.factory`.
-struct FingerServer(Rc<FingerFactory>);
+pub(crate) struct FingerServer(Rc<FingerFactory>);
 
 impl Factory for FingerServer {
     type Protocol = LineProtocol<FingerProtocol>;
@@ -105,6 +123,82 @@ impl Factory for FingerServer {
     }
 }
 
+/// The users of steps 4 to 6.
+fn users() -> HashMap<Bytes, Bytes> {
+    HashMap::from([(
+        Bytes::from_static(b"moshez"),
+        Bytes::from_static(b"Happy and well"),
+    )])
+}
+
+/// Step 6's listening service.
+pub(crate) type FingerService = StreamServerEndpointService<ServerEndpoint, FingerServer>;
+
+/// Whether step 6's application names a user and group to run as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Privileges {
+    /// uid and gid 1, as the tutorial: the runner switches to them when started as root.
+    DropToUser1,
+    /// No uid or gid: the process stays who it is (for the tests, which may run as root
+    /// and must not give up their user halfway through).
+    Keep,
+}
+
+/// Step 6: the finger factory of step 5 served by `strports::service(description, ...)`,
+/// in an application named "finger" with uid and gid 1 (Python:
+/// `application = service.Application('finger', uid=1, gid=1)`). Build it on the reactor
+/// thread.
+///
+/// # Panics
+///
+/// If `description` is not a server description.
+pub(crate) fn application(
+    reactor: &ReactorHandle,
+    description: &str,
+    privileges: Privileges,
+) -> (Application, Arc<FingerService>) {
+    let application = match privileges {
+        Privileges::DropToUser1 => Application::new("finger").with_uid(1).with_gid(1),
+        Privileges::Keep => Application::new("finger"),
+    };
+    let factory = FingerServer(Rc::new(FingerFactory {
+        step: 6,
+        users: Rc::new(users()),
+    }));
+    let service =
+        Arc::new(strports::service(reactor, description, factory).expect("a valid server description"));
+    Arc::clone(&service)
+        .set_service_parent(&application)
+        .expect("the application has no other service");
+    (application, service)
+}
+
+/// Runs step 6 on `reactor` until it stops, as `twistd -n` would run the application;
+/// `on_listening` gets the port once the reactor runs (what `--print-port` prints).
+///
+/// # Errors
+///
+/// The runner's error when the application cannot start (the port cannot be bound).
+pub(crate) fn run_step_6<L>(
+    reactor: &Reactor,
+    description: &str,
+    privileges: Privileges,
+    on_listening: L,
+) -> Result<(), RunnerError>
+where
+    L: FnOnce(u16) + Send + 'static,
+{
+    let (application, service) = application(&reactor.handle(), description, privileges);
+    reactor
+        .call_when_running(move || {
+            if let Some(port) = service.listening_port() {
+                on_listening(port.port());
+            }
+        })
+        .expect("the reactor has not run yet");
+    run_application(reactor, &application)
+}
+
 /// Starts step `step` (1 to 5) listening on `description`, on the reactor thread. Step 1
 /// listens on nothing and returns `None`.
 ///
@@ -112,14 +206,7 @@ impl Factory for FingerServer {
 ///
 /// If `description` is not a server description or `step` is not 1 to 5.
 pub(crate) fn start(step: u8, reactor: &ReactorHandle, description: &str) -> Option<Deferred<ListeningPort>> {
-    let users: HashMap<Bytes, Bytes> = if step >= 4 {
-        HashMap::from([(
-            Bytes::from_static(b"moshez"),
-            Bytes::from_static(b"Happy and well"),
-        )])
-    } else {
-        HashMap::new()
-    };
+    let users = if step >= 4 { users() } else { HashMap::new() };
     if step == 1 {
         return None;
     }
@@ -135,19 +222,36 @@ pub(crate) fn start(step: u8, reactor: &ReactorHandle, description: &str) -> Opt
     })
 }
 
-fn main() {
+fn main() -> ExitCode {
     let mut step = 5;
-    let mut port = 1079;
+    let mut port = None;
     let mut print_port = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--port" => port = args.next().and_then(|p| p.parse().ok()).expect("--port NUMBER"),
+            "--port" => port = Some(args.next().and_then(|p| p.parse().ok()).expect("--port NUMBER")),
             "--print-port" => print_port = true,
-            other => step = other.parse().expect("a step number, 1 to 5"),
+            other => step = other.parse().expect("a step number, 1 to 6"),
         }
     }
     let reactor = Reactor::builder().build().expect("a reactor");
+    if step == 6 {
+        // `strports.service("tcp:79", ...)`, unless another port was asked for.
+        let description = format!("tcp:{}", port.unwrap_or(79));
+        let printed = move |port: u16| {
+            if print_port {
+                println!("listening on port {port}");
+            }
+        };
+        return match run_step_6(&reactor, &description, Privileges::DropToUser1, printed) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("finger: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let port = port.unwrap_or(1079);
     let handle = reactor.handle();
     reactor
         .call_when_running(move || {
@@ -162,4 +266,5 @@ fn main() {
         })
         .expect("the reactor has not run yet");
     reactor.run().expect("the reactor runs");
+    ExitCode::SUCCESS
 }

@@ -84,3 +84,69 @@ fn step_5_answers_through_a_deferred() {
     assert_eq!(ask(5, b"moshez\r\n"), b"Happy and well\r\n");
     assert_eq!(ask(5, b"glyph\r\n"), b"No such user\r\n");
 }
+
+/// Runs step 6 (the application, through the runner) on a port the system picks, asks it
+/// about `user` once it listens (the port `--print-port` prints), and stops the reactor.
+fn ask_step_6(user: &'static [u8]) -> Vec<u8> {
+    common::bounded("finger step 6", move || {
+        let reactor = common::reactor();
+        let handle = reactor.handle();
+        let (tx, rx) = mpsc::channel();
+        let (application, service) = finger::application(
+            &handle,
+            "tcp:0:interface=127.0.0.1",
+            finger::Privileges::DropToUser1,
+        );
+        assert_eq!(
+            tokio_twisted::service::Service::name(&**application.service()).as_deref(),
+            Some("finger")
+        );
+        assert_eq!((application.uid(), application.gid()), (Some(1), Some(1)));
+        drop((application, service));
+        // `run_step_6` runs the application until the client's answer stops the reactor;
+        // without the tutorial's uid and gid, so that a test run as root stays root.
+        finger::run_step_6(
+            &reactor,
+            "tcp:0:interface=127.0.0.1",
+            finger::Privileges::Keep,
+            move |port| {
+                std::thread::spawn(move || {
+                    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+                    stream.write_all(user).unwrap();
+                    stream.shutdown(Shutdown::Write).unwrap();
+                    let mut answer = Vec::new();
+                    stream.read_to_end(&mut answer).unwrap();
+                    tx.send(answer).unwrap();
+                    let stopper = handle.clone();
+                    handle.call_from_thread(move || stopper.stop()).unwrap();
+                });
+            },
+        )
+        .unwrap();
+        rx.recv().unwrap()
+    })
+}
+
+#[test]
+fn step_6_is_an_application_run_by_the_runner() {
+    assert_eq!(ask_step_6(b"moshez\r\n"), b"Happy and well\r\n");
+    assert_eq!(ask_step_6(b"glyph\r\n"), b"No such user\r\n");
+}
+
+#[test]
+fn step_6_on_a_port_in_use_fails_to_start() {
+    common::bounded("finger step 6 on a taken port", || {
+        let reactor = common::reactor();
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = taken.local_addr().unwrap().port();
+        let description = format!("tcp:{port}:interface=127.0.0.1");
+        let err = finger::run_step_6(&reactor, &description, finger::Privileges::Keep, |_| {
+            panic!("it never listens");
+        })
+        .unwrap_err();
+        assert!(
+            matches!(err, tokio_twisted::service::RunnerError::PrivilegedStart(_)),
+            "{err}"
+        );
+    });
+}
