@@ -141,6 +141,7 @@ pub(crate) enum Privileges {
     DropToUser1,
     /// No uid or gid: the process stays who it is (for the tests, which may run as root
     /// and must not give up their user halfway through).
+    #[allow(dead_code, reason = "only the tests keep their user; the program drops it")]
     Keep,
 }
 

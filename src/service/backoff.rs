@@ -21,6 +21,7 @@ use std::time::Duration;
 /// let every_second: RetryPolicy = Arc::new(|_attempt| Duration::from_secs(1));
 /// assert_eq!(every_second(7), Duration::from_secs(1));
 /// ```
+#[doc(alias = "retryPolicy")]
 pub type RetryPolicy = Arc<dyn Fn(u32) -> Duration + Send + Sync>;
 
 /// An exponential backoff: `min(initial_delay × factor^attempt, max_delay) + jitter()`,

@@ -481,11 +481,14 @@ where
                     }
                 }
                 m.awaiting = not_ready;
+                // In Waiting before the waiters hear of it: one that stops the service
+                // finds nothing left to cancel, and no retry is scheduled.
+                let failures = Self::enter_waiting(&mut m, attempt);
                 drop(m);
                 for r in ready {
                     let _ = r.errback(failure.clone());
                 }
-                self.wait_for_retry(attempt);
+                self.schedule_retry(attempt, failures);
             }
             Phase::Connected { attempt: a, .. } if a == attempt => {
                 drop(m);
@@ -532,12 +535,19 @@ where
 
     /// Enters Waiting (from `attempt`): counts the failure and schedules the next attempt.
     fn wait_for_retry(self: &Arc<Self>, attempt: u64) {
-        let failures = {
-            let mut m = lock(&self.machine);
-            m.failed_attempts += 1;
-            m.phase = Phase::Waiting { attempt, retry: None };
-            m.failed_attempts
-        };
+        let failures = Self::enter_waiting(&mut lock(&self.machine), attempt);
+        self.schedule_retry(attempt, failures);
+    }
+
+    /// Enters Waiting, counting the failure; returns how many attempts in a row failed.
+    fn enter_waiting(m: &mut Machine, attempt: u64) -> u32 {
+        m.failed_attempts += 1;
+        m.phase = Phase::Waiting { attempt, retry: None };
+        m.failed_attempts
+    }
+
+    /// Schedules the next attempt, unless the service left Waiting meanwhile.
+    fn schedule_retry(self: &Arc<Self>, attempt: u64, failures: u32) {
         let policy = lock(&self.policy).clone();
         let delay = policy(failures);
         tracing::info!(

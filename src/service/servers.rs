@@ -4,16 +4,17 @@
 //! `UnixServer` and `TcpClient`.
 
 use std::fmt;
+#[cfg(unix)]
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use crate::defer::{Deferred, fail, succeed};
-use crate::endpoints::{StreamServerEndpoint, Tcp4ServerEndpoint};
+use crate::defer::{Deferred, succeed};
+use crate::endpoints::Tcp4ServerEndpoint;
+#[cfg(unix)]
+use crate::endpoints::UnixServerEndpoint;
 use crate::failure::Failure;
 use crate::lock::lock;
-use crate::protocol::{
-    ClientFactory, Connector, Factory, ListeningPort, SharedFactory, TcpConnectOptions, UnixListenOptions,
-};
+use crate::protocol::{ClientFactory, Connector, Factory, ListeningPort, SharedFactory, TcpConnectOptions};
 use crate::reactor::ReactorHandle;
 
 use super::endpoint_service::StreamServerEndpointService;
@@ -105,8 +106,8 @@ impl<F: 'static> TcpServer<F> {
 }
 
 /// Serves a UNIX stream socket while it runs: Twisted's
-/// `internet.UNIXServer(address, factory)`. As [`TcpServer`], over
-/// [`listen_unix_with`](ReactorHandle::listen_unix_with).
+/// `internet.UNIXServer(address, factory)`. As [`TcpServer`], over a
+/// [`UnixServerEndpoint`].
 ///
 /// ```
 /// use tokio_twisted::protocol::{for_protocol, Protocol};
@@ -132,31 +133,11 @@ impl<F: 'static> TcpServer<F> {
 #[cfg(unix)]
 #[doc(alias = "UNIXServer")]
 #[doc(alias = "twisted.application.internet.UNIXServer")]
-pub struct UnixServer<F: 'static>(StreamServerEndpointService<UnixListen, F>);
-
-/// A private server endpoint over `listen_unix_with`, so that `UnixServer` shares
-/// `StreamServerEndpointService`'s life cycle.
-#[cfg(unix)]
-#[derive(Debug)]
-struct UnixListen {
-    reactor: ReactorHandle,
-    path: PathBuf,
-    options: UnixListenOptions,
-}
-
-#[cfg(unix)]
-impl StreamServerEndpoint for UnixListen {
-    fn listen<F: Factory>(&self, factory: F) -> Deferred<ListeningPort> {
-        match self.reactor.listen_unix_with(&self.path, factory, self.options) {
-            Ok(port) => succeed(port),
-            Err(e) => fail(Failure::new(e)),
-        }
-    }
-}
+pub struct UnixServer<F: 'static>(StreamServerEndpointService<UnixServerEndpoint, F>);
 
 #[cfg(unix)]
 impl<F: Factory> UnixServer<F> {
-    /// A server on the socket `path`, with [`UnixListenOptions`]' defaults.
+    /// A server on the socket `path`, with Twisted's defaults (backlog 50, mode 0o666).
     ///
     /// ```
     /// # use tokio_twisted::protocol::{for_protocol, Protocol};
@@ -169,33 +150,24 @@ impl<F: Factory> UnixServer<F> {
     /// assert!(!server.running());
     /// ```
     pub fn new(reactor: &ReactorHandle, path: impl Into<PathBuf>, factory: F) -> Self {
-        Self::with_options(reactor, path, UnixListenOptions::new(), factory)
+        Self::from_endpoint(UnixServerEndpoint::new(reactor, path), factory)
     }
 
-    /// A server on the socket `path` with `options` (backlog, mode, lock file).
+    /// A server on `endpoint`, for a backlog, a mode or a lock file of your choice.
     ///
     /// ```
-    /// # use tokio_twisted::protocol::{for_protocol, Protocol, UnixListenOptions};
+    /// # use tokio_twisted::endpoints::UnixServerEndpoint;
+    /// # use tokio_twisted::protocol::{for_protocol, Protocol};
     /// # use tokio_twisted::reactor::Reactor;
     /// # use tokio_twisted::service::{Service, UnixServer};
     /// # struct Quiet;
     /// # impl Protocol for Quiet { fn data_received(&mut self, _: &[u8]) {} }
     /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
-    /// let opts = UnixListenOptions::new().mode(0o600);
-    /// let server = UnixServer::with_options(&reactor.handle(), "/run/finger.sock", opts, for_protocol(|| Quiet));
+    /// let endpoint = UnixServerEndpoint::new(&reactor.handle(), "/run/finger.sock").with_mode(0o600);
+    /// let server = UnixServer::from_endpoint(endpoint, for_protocol(|| Quiet));
     /// assert!(server.listening_port().is_none());
     /// ```
-    pub fn with_options(
-        reactor: &ReactorHandle,
-        path: impl Into<PathBuf>,
-        options: UnixListenOptions,
-        factory: F,
-    ) -> Self {
-        let endpoint = UnixListen {
-            reactor: reactor.clone(),
-            path: path.into(),
-            options,
-        };
+    pub fn from_endpoint(endpoint: UnixServerEndpoint, factory: F) -> Self {
         UnixServer(StreamServerEndpointService::new(endpoint, factory))
     }
 }
