@@ -4,7 +4,7 @@
 //! `twisted.application.strports`.
 //!
 //! [`service`] parses the description as
-//! [`server_from_string`](crate::endpoints::server_from_string) does (see
+//! [`server_from_string`] does (see
 //! [`crate::endpoints`] for the grammar) and returns a
 //! [`StreamServerEndpointService`] that fails its start when the port cannot be bound, so
 //! a program run by [`run_application`](crate::service::run_application) exits instead of

@@ -136,16 +136,23 @@ fn tcp_server_stopped_closes_its_port_and_started_again_listens_again() {
         server.start_service().unwrap();
         let first = server.listening_port().unwrap();
         let (s, h) = (Arc::clone(&server), handle.clone());
-        let restarted = server.stop_service().add_callback(move |()| {
-            assert!(!s.running());
-            s.start_service()?;
-            let again = s.listening_port().expect("listening again");
-            h.stop()?;
-            Ok::<_, Failure>(again.listening() && again.port() != 0)
-        });
+        let restarted = Arc::new(Mutex::new(None));
+        let outcome = Arc::clone(&restarted);
+        reactor
+            .call_when_running(move || {
+                drop(s.clone().stop_service().add_callback(move |()| {
+                    assert!(!s.running());
+                    s.start_service()?;
+                    let again = s.listening_port().expect("listening again");
+                    *outcome.lock().unwrap() = Some(again.listening() && again.port() != 0);
+                    h.stop()?;
+                    Ok::<_, Failure>(())
+                }));
+            })
+            .unwrap();
         reactor.run().unwrap();
         assert!(!first.listening());
-        assert!(restarted.result().unwrap().unwrap(), "listening again");
+        assert_eq!(*restarted.lock().unwrap(), Some(true), "listening again");
     });
 }
 

@@ -49,7 +49,7 @@ struct Bound<E, F> {
 /// ```
 /// use std::sync::Arc;
 /// use tokio_twisted::endpoints::Tcp4ServerEndpoint;
-/// use tokio_twisted::protocol::{for_protocol, Protocol, Transport};
+/// use tokio_twisted::protocol::{for_protocol, Protocol};
 /// use tokio_twisted::reactor::Reactor;
 /// use tokio_twisted::service::{Service, StreamServerEndpointService};
 ///
@@ -63,10 +63,14 @@ struct Bound<E, F> {
 /// service.start_service().unwrap();
 /// let port = service.listening_port().expect("TCP listens at once");
 /// assert_ne!(port.port(), 0);
-/// let stopped = service.stop_service();
-/// assert!(!stopped.called()); // the port closes when the reactor runs
-/// let stopper = reactor.handle();
-/// drop(stopped.add_callback(move |()| { stopper.stop()?; Ok::<_, tokio_twisted::failure::Failure>(()) }));
+/// let (stopping, stopper) = (service.clone(), reactor.handle());
+/// reactor.call_when_running(move || {
+///     // Fires once the port is closed; then the reactor stops.
+///     drop(stopping.stop_service().add_callback(move |()| {
+///         stopper.stop()?;
+///         Ok::<_, tokio_twisted::failure::Failure>(())
+///     }));
+/// }).unwrap();
 /// reactor.run().unwrap();
 /// assert!(!service.running() && !port.listening());
 /// ```

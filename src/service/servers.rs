@@ -121,11 +121,16 @@ impl<F: 'static> TcpServer<F> {
 /// std::fs::create_dir_all(&dir).unwrap();
 /// let path = dir.join("s.sock");
 /// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
-/// let server = UnixServer::new(&reactor.handle(), &path, for_protocol(|| Quiet));
+/// let server = std::sync::Arc::new(UnixServer::new(&reactor.handle(), &path, for_protocol(|| Quiet)));
 /// server.start_service().unwrap();
 /// assert!(path.exists());
-/// let stopper = reactor.handle();
-/// drop(server.stop_service().add_callback(move |()| { stopper.stop()?; Ok::<_, tokio_twisted::failure::Failure>(()) }));
+/// let (stopping, stopper) = (server.clone(), reactor.handle());
+/// reactor.call_when_running(move || {
+///     drop(stopping.stop_service().add_callback(move |()| {
+///         stopper.stop()?;
+///         Ok::<_, tokio_twisted::failure::Failure>(())
+///     }));
+/// }).unwrap();
 /// reactor.run().unwrap();
 /// assert!(!path.exists());
 /// std::fs::remove_dir(&dir).unwrap();
