@@ -14,6 +14,22 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use tokio_twisted::protocol::ListeningPort;
+use tokio_twisted::reactor::ReactorHandle;
+
+/// On a thread of its own: connects to `port`, sends `request`, half-closes, sends back
+/// all the server sent before it closed the connection, and stops the reactor.
+fn client(port: u16, request: &'static [u8], tx: mpsc::Sender<Vec<u8>>, handle: ReactorHandle) {
+    std::thread::spawn(move || {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.write_all(request).unwrap();
+        stream.shutdown(Shutdown::Write).unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).unwrap();
+        tx.send(answer).unwrap();
+        let stopper = handle.clone();
+        handle.call_from_thread(move || stopper.stop()).unwrap();
+    });
+}
 
 /// Runs step `step`, sends `request` from a client, half-closes, and returns all the
 /// server sent before it closed the connection.
@@ -28,16 +44,7 @@ fn ask(step: u8, request: &'static [u8]) -> Vec<u8> {
                     finger::start(step, &handle, "tcp:0:interface=127.0.0.1").expect("steps 2 to 5 listen");
                 drop(listening.add_callback(move |port: ListeningPort| {
                     let port = port.port();
-                    std::thread::spawn(move || {
-                        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-                        stream.write_all(request).unwrap();
-                        stream.shutdown(Shutdown::Write).unwrap();
-                        let mut answer = Vec::new();
-                        stream.read_to_end(&mut answer).unwrap();
-                        tx.send(answer).unwrap();
-                        let stopper = handle.clone();
-                        handle.call_from_thread(move || stopper.stop()).unwrap();
-                    });
+                    client(port, request, tx, handle);
                     Ok(())
                 }));
             })
@@ -109,18 +116,7 @@ fn ask_step_6(user: &'static [u8]) -> Vec<u8> {
             &reactor,
             "tcp:0:interface=127.0.0.1",
             finger::Privileges::Keep,
-            move |port| {
-                std::thread::spawn(move || {
-                    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-                    stream.write_all(user).unwrap();
-                    stream.shutdown(Shutdown::Write).unwrap();
-                    let mut answer = Vec::new();
-                    stream.read_to_end(&mut answer).unwrap();
-                    tx.send(answer).unwrap();
-                    let stopper = handle.clone();
-                    handle.call_from_thread(move || stopper.stop()).unwrap();
-                });
-            },
+            move |port| client(port, user, tx, handle),
         )
         .unwrap();
         rx.recv().unwrap()

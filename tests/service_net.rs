@@ -1,7 +1,9 @@
 //! The network services over loopback on ports the system picks: `ClientService`
 //! reconnecting to an echo server that restarts (the `client_service` example),
 //! `TcpServer`, `UnixServer`, `TcpClient`, `strports::service` and `CooperatorService`,
-//! and what happens off the reactor thread. Every test is bounded.
+//! and what happens off the reactor thread; `ClientService`'s retries on a `Clock`, and a
+//! waiter that stops the service from inside a failure. Every test that runs a reactor
+//! is bounded.
 
 mod common;
 
@@ -10,8 +12,10 @@ mod common;
 mod client_service;
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use tokio_twisted::endpoints::ParseError;
+use tokio_twisted::defer::{CancelledError, Deferred, fail};
+use tokio_twisted::endpoints::{ParseError, StreamClientEndpoint};
 use tokio_twisted::error::{CannotListenError, NotReactorThreadError};
 use tokio_twisted::failure::Failure;
 use tokio_twisted::protocol::{
@@ -19,10 +23,12 @@ use tokio_twisted::protocol::{
 };
 use tokio_twisted::reactor::ReactorHandle;
 use tokio_twisted::service::{
-    Application, CooperatorService, RunnerError, Service, TcpClient, TcpServer, UnixServer, run_application,
+    Application, ClientService, CooperatorService, RunnerError, Service, TcpClient, TcpServer, UnixServer,
+    backoff_policy, no_jitter, run_application,
 };
 use tokio_twisted::strports;
 use tokio_twisted::task::{Clock, Cooperator};
+use tokio_twisted::testing::failure_result_of;
 
 struct Quiet;
 impl Protocol for Quiet {
@@ -254,4 +260,60 @@ fn cooperator_service_runs_tasks_only_while_running() {
     let again = service.coiterate(vec![()]);
     clock.advance(Cooperator::TICK_DELAY);
     assert!(again.called());
+}
+
+/// An endpoint whose every attempt fails at once.
+struct Refusing;
+
+impl StreamClientEndpoint for Refusing {
+    fn connect<G: Factory>(&self, _factory: G) -> Deferred<Transport> {
+        fail(Failure::msg("refused"))
+    }
+}
+
+#[test]
+fn client_service_stopped_by_a_waiter_that_hears_of_a_failure_schedules_no_retry() {
+    let clock = Clock::new();
+    let service = Arc::new(ClientService::new(
+        Refusing,
+        for_protocol(|| Quiet),
+        clock.clone(),
+    ));
+    let stopped = Arc::new(Mutex::new(None));
+    let (stopping, slot) = (Arc::clone(&service), Arc::clone(&stopped));
+    drop(service.when_connected_or_fail_after(1).add_both(move |result| {
+        assert_eq!(result.unwrap_err().error_message(), "refused");
+        *slot.lock().unwrap() = Some(stopping.stop_service());
+        Ok::<_, Failure>(())
+    }));
+    service.start_service().unwrap();
+    let stop = stopped
+        .lock()
+        .unwrap()
+        .take()
+        .expect("the waiter stopped the service");
+    assert!(stop.called());
+    assert!(!service.running());
+    assert!(clock.pending_calls().is_empty(), "no retry after the stop");
+    assert!(failure_result_of(service.when_connected()).check::<CancelledError>());
+}
+
+#[test]
+fn client_service_retries_with_its_policy_until_stopped() {
+    let clock = Clock::new();
+    let policy = backoff_policy(Duration::from_secs(1), Duration::from_secs(4), 2.0, no_jitter());
+    let service =
+        ClientService::new(Refusing, for_protocol(|| Quiet), clock.clone()).with_retry_policy(policy);
+    service.start_service().unwrap();
+    let mut delays = Vec::new();
+    for _ in 0..4 {
+        let pending = clock.pending_calls();
+        assert_eq!(pending.len(), 1);
+        let due = pending[0].time() - clock.now();
+        delays.push(due.as_secs());
+        clock.advance(due);
+    }
+    assert_eq!(delays, [2, 4, 4, 4]);
+    assert!(service.stop_service().called());
+    assert!(clock.pending_calls().is_empty());
 }

@@ -490,13 +490,11 @@ where
                 }
                 self.schedule_retry(attempt, failures);
             }
-            Phase::Connected { attempt: a, .. } if a == attempt => {
+            // Anywhere else a failure ends the connection as a disconnection does.
+            _ => {
                 drop(m);
-                self.wait_for_retry(attempt);
+                self.client_disconnected(attempt);
             }
-            Phase::Disconnecting { attempt: a } if a == attempt => Self::finish_stopped(m),
-            Phase::Restarting { attempt: a } if a == attempt => self.restart(m),
-            _ => {}
         }
     }
 

@@ -545,6 +545,16 @@ mod client_service_tests {
         starts: Rc<Cell<usize>>,
     }
 
+    impl Setup {
+        /// Stops the service while connection `i` is up: the stop fires once it is lost.
+        fn stop_connected(&self, i: usize) {
+            let d = self.service.stop_service();
+            assert_no_result(&d);
+            self.cq.lose(i);
+            success_result_of(d);
+        }
+    }
+
     impl Drop for Setup {
         /// Twisted's cleanup: stop, and leave nothing scheduled.
         fn drop(&mut self) {
@@ -687,9 +697,7 @@ mod client_service_tests {
         s.cq.fire(last);
         let t = success_result_of(s.service.when_connected());
         assert!(s.cq.is_connection(0, &t));
-        let stopped = s.service.stop_service();
-        s.cq.lose(0);
-        success_result_of(stopped);
+        s.stop_connected(0);
     }
 
     /// twisted: ClientServiceTests.test_interfacesForTransport
@@ -747,9 +755,7 @@ mod client_service_tests {
         let t = success_result_of(awaiting);
         assert!(s.cq.is_connection(0, &t));
         assert_eq!(s.built.get(), 1);
-        let d = s.service.stop_service();
-        s.cq.lose(0);
-        success_result_of(d);
+        s.stop_connected(0);
     }
 
     /// twisted: ClientServiceTests.test_clientConnectionFailed
@@ -783,9 +789,7 @@ mod client_service_tests {
         s.cq.fire(1);
         let t = success_result_of(s.service.when_connected());
         assert!(s.cq.is_connection(1, &t));
-        let d = s.service.stop_service();
-        s.cq.lose(1);
-        success_result_of(d);
+        s.stop_connected(1);
     }
 
     /// twisted: ClientServiceTests.test_clientConnectionRefused
@@ -877,9 +881,7 @@ mod client_service_tests {
             let t = success_result_of(d);
             assert!(s.cq.is_connection(0, &t));
         }
-        let d = s.service.stop_service();
-        s.cq.lose(0);
-        success_result_of(d);
+        s.stop_connected(0);
     }
 
     /// twisted: ClientServiceTests.test_whenConnectedFails
@@ -915,9 +917,7 @@ mod client_service_tests {
         assert!(s.cq.is_connection(0, &success_result_of(a3)));
         // Connected already: a waiter with a budget fires at once.
         assert!(s.cq.is_connection(0, &success_result_of(s.service.when_connected_or_fail_after(1))));
-        let d = s.service.stop_service();
-        s.cq.lose(0);
-        success_result_of(d);
+        s.stop_connected(0);
     }
 
     /// twisted: ClientServiceTests.test_whenConnectedStopService
@@ -1027,9 +1027,7 @@ mod client_service_tests {
         let prepares = Rc::new(Cell::new(0));
         let s = make(DEFAULT, Some(counting(&prepares)));
         assert_eq!(prepares.get(), 1);
-        let d = s.service.stop_service();
-        s.cq.lose(0);
-        success_result_of(d);
+        s.stop_connected(0);
     }
 
     /// twisted: ClientServiceTests.test_prepareConnectionCalledWithProtocol
@@ -1046,9 +1044,7 @@ mod client_service_tests {
             })),
         );
         assert!(s.cq.is_connection(0, &seen.borrow()[0]));
-        let d = s.service.stop_service();
-        s.cq.lose(0);
-        success_result_of(d);
+        s.stop_connected(0);
     }
 
     /// twisted: ClientServiceTests.test_prepareConnectionCalledAfterConnectionMade
@@ -1062,9 +1058,7 @@ mod client_service_tests {
         s.clock.advance(AT_LEAST_ONE_ATTEMPT);
         s.cq.fire(1);
         assert_eq!(prepares.get(), 1);
-        let d = s.service.stop_service();
-        s.cq.lose(0);
-        success_result_of(d);
+        s.stop_connected(0);
     }
 
     /// twisted: ClientServiceTests.test_prepareConnectionCalledOnReconnect
@@ -1077,9 +1071,7 @@ mod client_service_tests {
         s.cq.lose(0);
         s.clock.advance(AT_LEAST_ONE_ATTEMPT);
         assert_eq!(prepares.get(), 2);
-        let d = s.service.stop_service();
-        s.cq.lose(1);
-        success_result_of(d);
+        s.stop_connected(1);
     }
 
     /// twisted: ClientServiceTests.test_prepareConnectionReturnValueIgnored
@@ -1122,9 +1114,7 @@ mod client_service_tests {
         assert_no_result(&when);
         open.callback(()).unwrap();
         assert!(s.cq.is_connection(0, &success_result_of(when)));
-        let d = s.service.stop_service();
-        s.cq.lose(0);
-        success_result_of(d);
+        s.stop_connected(0);
     }
 
     /// twisted: ClientServiceTests.test_prepareConnectionThrows
