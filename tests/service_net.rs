@@ -309,7 +309,7 @@ fn client_service_retries_with_its_policy_until_stopped() {
     for _ in 0..4 {
         let pending = clock.pending_calls();
         assert_eq!(pending.len(), 1);
-        let due = pending[0].time() - clock.now();
+        let due = pending[0].time().saturating_sub(clock.now());
         delays.push(due.as_secs());
         clock.advance(due);
     }
