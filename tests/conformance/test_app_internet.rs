@@ -12,8 +12,14 @@
 //!   the clock is given to `TimerService::new`.
 //! - `TimerServiceTests.test_pickleTimerServiceNotPickleLoop`,
 //!   `test_pickleTimerServiceNotPickleLoopFinished`: services are not pickled.
-//! - `ClientServiceTests.test_interfacesForTransport` is ported as the one marker
-//!   interface that exists here (`half_closeable`); `IFileDescriptorReceiver` does not.
+//!
+//! Ported with a difference:
+//! - `ClientServiceTests.test_interfacesForTransport` checks the one marker interface that
+//!   exists here (`half_closeable`); `IFileDescriptorReceiver` does not.
+//! - `ClientServiceTests.test_clientConnected` checks the connection, not the `repr` of
+//!   Twisted's proxy objects.
+//! - `ClientServiceTests.test_prepareConnectionThrows` also checks that the rejected
+//!   connection is closed (Twisted leaves it open).
 //!
 //! Totals: `EndpointServiceTests` 11 tests, 11 ported; `TimerServiceTests` 8 tests, 5
 //! ported, 3 not applicable; `ClientServiceTests` 31 tests, 31 ported. In all 50 tests,
