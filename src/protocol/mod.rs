@@ -98,6 +98,7 @@ mod descriptor;
 mod driver;
 mod dynamic;
 mod factory;
+mod family;
 mod outbox;
 mod port;
 mod producer;

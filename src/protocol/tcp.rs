@@ -1,39 +1,28 @@
 // Tests: tests/tcp.rs, tests/conformance/test_tcp.rs, tests/conformance/test_factories.rs
 
 //! TCP on the reactor: `listen_tcp` and `connect_tcp` (Twisted's `IReactorTCP`), as
-//! methods of [`ReactorHandle`].
+//! methods of [`ReactorHandle`]. This file binds, accepts and dials; the port's accept loop
+//! and the connector's attempts, shared with UNIX sockets, are in the `family` module.
 
-use std::cell::RefCell;
 use std::io::{self, IoSlice};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use socket2::SockRef;
 use tokio::io::Interest;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use tokio_util::sync::CancellationToken;
 
 use super::address::Address;
-use super::connector::{Connector, ConnectorShared, ConnectorState};
-use super::driver::{SocketStream, call_factory, read_once, run_connection};
-use super::factory::{ClientFactory, Factory, do_start, do_stop};
-use super::outbox::TransportShared;
-use super::port::{ListeningPort, PortShared};
-use super::protocol::Protocol;
+use super::connector::Connector;
+use super::driver::{SocketStream, read_once};
+use super::factory::{ClientFactory, Factory};
+use super::family::{Acceptor, Dialer, reactor_token, start_connector, start_port};
+use super::port::ListeningPort;
 use super::tcp_options::{TcpConnectOptions, TcpListenOptions};
-use super::transport::Transport;
-use crate::error::{
-    CannotListenError, ConnectBindError, ConnectingCancelledError, DnsLookupError, ListenError, TimeoutError,
-    connect_error,
-};
+use crate::error::{CannotListenError, ConnectBindError, DnsLookupError, ListenError, connect_error};
 use crate::failure::Failure;
-use crate::lock::lock;
 use crate::reactor::{ReactorHandle, SpawnLocalError};
-
-/// How long the accept loop waits after running out of descriptors or memory.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 impl SocketStream for TcpStream {
     fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -153,10 +142,7 @@ impl ReactorHandle {
         factory: F,
         options: TcpListenOptions,
     ) -> Result<ListeningPort, ListenError> {
-        if !self.is_reactor_thread() {
-            return Err(ListenError::Reactor(SpawnLocalError::NotReactorThread));
-        }
-        let shutdown = self.shutdown_token().map_err(SpawnLocalError::from)?;
+        let shutdown = reactor_token(self)?;
         let addr = SocketAddr::new(options.interface, port);
         let cannot = |e: io::Error| {
             ListenError::CannotListen(CannotListenError::new(options.interface.to_string(), port, e))
@@ -166,23 +152,7 @@ impl ReactorHandle {
             bind_listener(addr, &options).map_err(cannot)?
         };
         let host = Address::Tcp(listener.local_addr().map_err(cannot)?);
-        let port_shared = ListeningPort::new_shared(host.clone());
-        let factory = Rc::new(RefCell::new(factory));
-        call_factory("in start_factory", || do_start(&mut *factory.borrow_mut()));
-        let task = accept_loop(
-            self.clone(),
-            listener,
-            Rc::clone(&factory),
-            std::sync::Arc::clone(&port_shared),
-            shutdown,
-        );
-        if let Err(e) = self.spawn_tracked_local(task) {
-            call_factory("in stop_factory", || do_stop(&mut *factory.borrow_mut()));
-            port_shared.mark_closed();
-            return Err(ListenError::Reactor(e));
-        }
-        tracing::info!("{} starting on {}", std::any::type_name::<F>(), host);
-        Ok(ListeningPort { shared: port_shared })
+        start_port(self, shutdown, listener, host, factory)
     }
 
     /// Connects to `host` (a name or an address) on `port`, reporting to `factory`:
@@ -242,7 +212,7 @@ impl ReactorHandle {
     /// order: `start_factory`, `started_connecting`, then either
     /// `client_connection_failed` (refused, timed out, name not found, stopped:
     /// [`ConnectionRefusedError`](crate::error::ConnectionRefusedError),
-    /// [`TimeoutError`], [`DnsLookupError`], [`ConnectingCancelledError`], ...) or
+    /// [`TimeoutError`](crate::error::TimeoutError), [`DnsLookupError`], [`ConnectingCancelledError`](crate::error::ConnectingCancelledError), ...) or
     /// `build_protocol`, the protocol's events, and `client_connection_lost`; then
     /// `stop_factory`, unless the hook called [`Connector::connect`] to retry. A name is
     /// looked up first and its first IPv4 address (else its first address) is used.
@@ -281,24 +251,12 @@ impl ReactorHandle {
         factory: F,
         options: TcpConnectOptions,
     ) -> Result<Connector, SpawnLocalError> {
-        if !self.is_reactor_thread() {
-            return Err(SpawnLocalError::NotReactorThread);
-        }
-        let shutdown = self.shutdown_token()?;
-        let destination = Address::destination(host, port);
-        let shared = Connector::new_shared(destination, ConnectorState::Connecting);
-        let connector = Connector::from_shared(std::sync::Arc::clone(&shared));
-        let task = connect_loop(
-            self.clone(),
-            host.to_owned(),
+        let dialer = TcpDialer {
+            host: host.to_owned(),
             port,
-            factory,
             options,
-            shared,
-            shutdown,
-        );
-        self.spawn_tracked_local(task)?;
-        Ok(connector)
+        };
+        start_connector(self, Address::destination(host, port), dialer, factory)
     }
 }
 
@@ -344,235 +302,85 @@ fn set_reuse_port(socket: &TcpSocket) -> io::Result<()> {
     ))
 }
 
-/// Errors that concern one incoming connection, not the listener (hyper's
-/// `is_connection_error`): skip and accept the next.
-fn is_connection_error(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::ConnectionRefused
-            | io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::Interrupted
-            | io::ErrorKind::WouldBlock
-    )
-}
+impl Acceptor for TcpListener {
+    type Stream = TcpStream;
 
-fn connection_span(peer: &Address, host: &Address) -> tracing::Span {
-    tracing::info_span!("connection", peer = %peer, local = %host)
-}
-
-async fn accept_loop<F: Factory>(
-    reactor: ReactorHandle,
-    listener: TcpListener,
-    factory: Rc<RefCell<F>>,
-    port: std::sync::Arc<PortShared>,
-    shutdown: CancellationToken,
-) {
-    let host = Address::Tcp(
-        listener
-            .local_addr()
-            .unwrap_or_else(|_| SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0)),
-    );
-    // Resource exhaustion is logged once per episode, not once per attempt.
-    let mut exhausted = false;
-    loop {
-        if port.stop_requested() {
-            break;
-        }
-        let accepted = tokio::select! {
-            biased;
-            () = shutdown.cancelled() => break,
-            () = port.notify.notified() => continue,
-            accepted = listener.accept() => accepted,
-        };
-        let (stream, peer) = match accepted {
-            Ok(pair) => {
-                exhausted = false;
-                pair
-            }
-            Err(e) if is_connection_error(&e) => continue,
-            Err(e) => {
-                if !exhausted {
-                    tracing::error!("could not accept new connection ({e}); retrying");
-                    exhausted = true;
-                }
-                tokio::select! {
-                    () = shutdown.cancelled() => break,
-                    () = tokio::time::sleep(ACCEPT_BACKOFF) => continue,
-                }
-            }
-        };
-        let peer = Address::Tcp(peer);
-        let local = stream.local_addr().map_or_else(|_| host.clone(), Address::Tcp);
-        let built = call_factory("in build_protocol", || factory.borrow_mut().build_protocol(&peer));
-        let Some(Some(protocol)) = built else {
-            // Refused (or the factory panicked): close the socket at once.
-            drop(stream);
-            continue;
-        };
-        let Ok(token) = reactor.shutdown_token() else {
-            break;
-        };
-        let transport = Transport::from_shared(TransportShared::new(peer.clone(), local.clone(), false));
-        let span = connection_span(&peer, &local);
-        let task = async move {
-            run_connection(stream, protocol, transport, token, span).await;
-        };
-        if reactor.spawn_tracked_local(task).is_err() {
-            break;
-        }
-    }
-    drop(listener);
-    tracing::info!("({}) stopping", host);
-    call_factory("in stop_factory", || do_stop(&mut *factory.borrow_mut()));
-    port.mark_closed();
-}
-
-/// A stand-in for a refused client protocol (Twisted does the same): the connection is
-/// closed at once and the factory hears `client_connection_lost`.
-struct Refused;
-
-impl Protocol for Refused {
-    fn connection_made(&mut self, transport: Transport) {
-        transport.lose_connection();
+    async fn accept(&self) -> io::Result<(TcpStream, Address, Option<Address>)> {
+        let (stream, peer) = TcpListener::accept(self).await?;
+        let local = stream.local_addr().ok().map(Address::Tcp);
+        Ok((stream, Address::Tcp(peer), local))
     }
 
-    fn data_received(&mut self, _data: &[u8]) {}
+    /// Hyper's `is_connection_error`: refused, aborted or reset before it was accepted.
+    fn is_connection_error(e: &io::Error) -> bool {
+        matches!(
+            e.kind(),
+            io::ErrorKind::ConnectionRefused
+                | io::ErrorKind::ConnectionAborted
+                | io::ErrorKind::ConnectionReset
+                | io::ErrorKind::Interrupted
+                | io::ErrorKind::WouldBlock
+        )
+    }
+
+    fn close(self, host: &Address) {
+        drop(self);
+        tracing::info!("({}) stopping", host);
+    }
 }
 
-/// One connector's attempts, and its connection while connected.
-async fn connect_loop<F: ClientFactory>(
-    reactor: ReactorHandle,
+/// Where and how a TCP connector connects.
+struct TcpDialer {
     host: String,
     port: u16,
-    mut factory: F,
     options: TcpConnectOptions,
-    shared: std::sync::Arc<ConnectorShared>,
-    shutdown: CancellationToken,
-) {
-    loop {
-        // State is Connecting here.
-        let handle = Connector::from_shared(std::sync::Arc::clone(&shared));
-        call_factory("in start_factory", || do_start(&mut factory));
-        call_factory("in started_connecting", || factory.started_connecting(&handle));
-        let outcome = if lock(&shared.state).state == ConnectorState::Connecting {
-            let attempt = tokio::time::timeout(options.timeout, attempt(&host, port, options));
-            let notified = shared.notify.notified();
-            tokio::pin!(notified);
-            let mut attempt = std::pin::pin!(attempt);
-            loop {
-                tokio::select! {
-                    biased;
-                    () = shutdown.cancelled() => {
-                        break Err(Failure::new(ConnectingCancelledError::new(shared.destination.clone())));
-                    }
-                    () = &mut notified => {
-                        if lock(&shared.state).stop_requested {
-                            break Err(Failure::new(ConnectingCancelledError::new(shared.destination.clone())));
-                        }
-                        notified.set(shared.notify.notified());
-                    }
-                    result = &mut attempt => break match result {
-                        Ok(result) => result,
-                        Err(_elapsed) => Err(Failure::new(TimeoutError)),
-                    },
-                }
-            }
-        } else {
-            Err(Failure::new(ConnectingCancelledError::new(
-                shared.destination.clone(),
-            )))
-        };
-        match outcome {
-            Err(reason) => {
-                lock(&shared.state).state = ConnectorState::Disconnected;
-                call_factory("in client_connection_failed", || {
-                    factory.client_connection_failed(&handle, reason);
-                });
-            }
-            Ok(stream) => {
-                let peer = stream
-                    .peer_addr()
-                    .map_or_else(|_| shared.destination.clone(), Address::Tcp);
-                let local = stream.local_addr().map_or_else(
-                    |_| Address::Tcp(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0)),
-                    Address::Tcp,
-                );
-                let transport =
-                    Transport::from_shared(TransportShared::new(peer.clone(), local.clone(), false));
-                {
-                    let mut state = lock(&shared.state);
-                    state.state = ConnectorState::Connected;
-                    state.transport = Some(transport.clone());
-                }
-                let span = connection_span(&peer, &local);
-                let built = call_factory("in build_protocol", || factory.build_protocol(&peer)).flatten();
-                let token = shutdown.child_token();
-                let reason = match built {
-                    Some(protocol) => run_connection(stream, protocol, transport, token, span).await,
-                    None => run_connection(stream, Refused, transport, token, span).await,
-                };
-                {
-                    let mut state = lock(&shared.state);
-                    state.state = ConnectorState::Disconnected;
-                    state.transport = None;
-                }
-                call_factory("in client_connection_lost", || {
-                    factory.client_connection_lost(&handle, reason);
-                });
-            }
-        }
-        drop(handle);
-        if lock(&shared.state).state == ConnectorState::Disconnected {
-            call_factory("in stop_factory", || do_stop(&mut factory));
-        }
-        // Wait for a retry (`connect()`), or for the last handle to go.
-        loop {
-            let notified = shared.notify.notified();
-            if lock(&shared.state).state == ConnectorState::Connecting {
-                break;
-            }
-            if shared.handles() == 0 || shutdown.is_cancelled() {
-                return;
-            }
-            tokio::select! {
-                biased;
-                () = shutdown.cancelled() => return,
-                () = notified => {}
-            }
-        }
-        if shutdown.is_cancelled() {
-            return;
-        }
-        let _ = &reactor;
-    }
 }
 
-/// One connection attempt: name lookup, bind, connect.
-async fn attempt(host: &str, port: u16, options: TcpConnectOptions) -> Result<TcpStream, Failure> {
-    let addr = match host.parse::<IpAddr>() {
-        Ok(ip) => SocketAddr::new(ip, port),
-        Err(_) => {
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
-                .await
-                .map_err(|e| Failure::new(DnsLookupError::new(host, Some(e))))?
-                .collect();
-            let first = found.iter().find(|a| a.is_ipv4()).or_else(|| found.first());
-            *first.ok_or_else(|| Failure::new(DnsLookupError::new(host, None)))?
+impl Dialer for TcpDialer {
+    type Stream = TcpStream;
+
+    fn timeout(&self) -> Duration {
+        self.options.timeout
+    }
+
+    /// One connection attempt: name lookup, bind, connect.
+    async fn attempt(&self) -> Result<TcpStream, Failure> {
+        let (host, port) = (self.host.as_str(), self.port);
+        let addr = match host.parse::<IpAddr>() {
+            Ok(ip) => SocketAddr::new(ip, port),
+            Err(_) => {
+                let found: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+                    .await
+                    .map_err(|e| Failure::new(DnsLookupError::new(host, Some(e))))?
+                    .collect();
+                let first = found.iter().find(|a| a.is_ipv4()).or_else(|| found.first());
+                *first.ok_or_else(|| Failure::new(DnsLookupError::new(host, None)))?
+            }
+        };
+        let socket = if addr.is_ipv4() {
+            TcpSocket::new_v4()
+        } else {
+            TcpSocket::new_v6()
         }
-    };
-    let socket = if addr.is_ipv4() {
-        TcpSocket::new_v4()
-    } else {
-        TcpSocket::new_v6()
+        .map_err(connect_error)?;
+        if let Some(bind) = self.options.bind_address {
+            socket
+                .bind(bind)
+                .map_err(|e| Failure::new(ConnectBindError::new(e)))?;
+        }
+        socket.connect(addr).await.map_err(connect_error)
     }
-    .map_err(connect_error)?;
-    if let Some(bind) = options.bind_address {
-        socket
-            .bind(bind)
-            .map_err(|e| Failure::new(ConnectBindError::new(e)))?;
+
+    fn addresses(&self, stream: &TcpStream, destination: &Address) -> (Address, Address) {
+        let peer = stream
+            .peer_addr()
+            .map_or_else(|_| destination.clone(), Address::Tcp);
+        let local = stream.local_addr().map_or_else(
+            |_| Address::Tcp(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0)),
+            Address::Tcp,
+        );
+        (peer, local)
     }
-    socket.connect(addr).await.map_err(connect_error)
 }
 
 /// The TCP calls of [`ReactorHandle`], on the [`Reactor`](crate::reactor::Reactor) that

@@ -1,44 +1,34 @@
-// Tests: tests/conformance/test_unix.rs, tests/unix.rs
+// Tests: tests/conformance/test_unix.rs, tests/endpoints.rs, tests/conformance/test_endpoints.rs
 
 //! UNIX sockets on the reactor: `listen_unix` and `connect_unix` (Twisted's
-//! `IReactorUNIX`), with Twisted's lock file (`wantPID` / `checkPID`), run by the same
-//! connection driver as TCP.
+//! `IReactorUNIX`), with Twisted's lock file (`wantPID` / `checkPID`). Binding, the lock
+//! and the addresses are UNIX's own; the accept loop, the connector and the connection
+//! driver are TCP's (the private `family` and `driver` modules).
 
-use std::cell::RefCell;
 use std::io::{self, IoSlice};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use socket2::{Domain, SockAddr, SockRef, Socket, Type};
 use tokio::io::Interest;
 use tokio::net::{UnixListener, UnixStream};
-use tokio_util::sync::CancellationToken;
 
 use super::address::Address;
-use super::connector::{Connector, ConnectorShared, ConnectorState};
-use super::driver::{SocketStream, call_factory, read_once, run_connection};
-use super::factory::{ClientFactory, Factory, do_start, do_stop};
-use super::outbox::TransportShared;
-use super::port::{ListeningPort, PortShared};
-use super::protocol::Protocol;
-use super::transport::Transport;
-use crate::error::{
-    BadFileError, CannotListenError, ConnectingCancelledError, ListenError, TimeoutError, connect_error,
-};
+use super::connector::Connector;
+use super::driver::{SocketStream, read_once};
+use super::factory::{ClientFactory, Factory};
+use super::family::{Acceptor, Dialer, reactor_token, start_connector, start_port};
+use super::port::ListeningPort;
+use crate::error::{BadFileError, CannotListenError, ListenError, connect_error};
 use crate::failure::Failure;
-use crate::lock::lock;
 use crate::reactor::{ReactorHandle, SpawnLocalError};
 
 /// Twisted's default `listenUNIX` backlog and mode, and `connectUNIX` timeout.
 const DEFAULT_BACKLOG: i32 = 50;
 const DEFAULT_MODE: u32 = 0o666;
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long the accept loop waits after running out of descriptors or memory.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 impl SocketStream for UnixStream {
     fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -440,10 +430,7 @@ impl ReactorHandle {
         options: UnixListenOptions,
     ) -> Result<ListeningPort, ListenError> {
         let path = path.as_ref().to_path_buf();
-        if !self.is_reactor_thread() {
-            return Err(ListenError::Reactor(SpawnLocalError::NotReactorThread));
-        }
-        let shutdown = self.shutdown_token().map_err(SpawnLocalError::from)?;
+        let shutdown = reactor_token(self)?;
         let cannot = |e: io::Error| {
             ListenError::CannotListen(CannotListenError::new(path.display().to_string(), 0, e))
         };
@@ -479,27 +466,14 @@ impl ReactorHandle {
             return Err(cannot(e));
         }
         let host = Address::Unix(Some(path.clone()));
-        let port_shared = ListeningPort::new_shared(host.clone());
-        let factory = Rc::new(RefCell::new(factory));
-        call_factory("in start_factory", || do_start(&mut *factory.borrow_mut()));
-        let task = accept_loop(
-            self.clone(),
+        let port = UnixPort {
             listener,
-            Rc::clone(&factory),
-            Arc::clone(&port_shared),
-            shutdown,
-            Cleanup {
-                path: path.clone(),
+            _cleanup: Cleanup {
+                path,
                 _lock: pid_lock,
             },
-        );
-        if let Err(e) = self.spawn_tracked_local(task) {
-            call_factory("in stop_factory", || do_stop(&mut *factory.borrow_mut()));
-            port_shared.mark_closed();
-            return Err(ListenError::Reactor(e));
-        }
-        tracing::info!("{} starting on {}", std::any::type_name::<F>(), host);
-        Ok(ListeningPort { shared: port_shared })
+        };
+        start_port(self, shutdown, port, host, factory)
     }
 
     /// Connects to the UNIX socket `path`, reporting to `factory`: Twisted's
@@ -549,9 +523,9 @@ impl ReactorHandle {
     ///
     /// The factory hears what it hears for TCP, in the same order: `started_connecting`,
     /// then `client_connection_failed` (no such socket: a
-    /// [`ConnectError`](crate::error::ConnectError); refused; [`TimeoutError`];
+    /// [`ConnectError`](crate::error::ConnectError); refused; [`TimeoutError`](crate::error::TimeoutError);
     /// [`BadFileError`] with `check_pid` when no server holds the lock; stopped:
-    /// [`ConnectingCancelledError`]) or a connection and, when it ends,
+    /// [`ConnectingCancelledError`](crate::error::ConnectingCancelledError)) or a connection and, when it ends,
     /// `client_connection_lost`.
     ///
     /// # Errors
@@ -578,14 +552,8 @@ impl ReactorHandle {
         options: UnixConnectOptions,
     ) -> Result<Connector, SpawnLocalError> {
         let path = path.as_ref().to_path_buf();
-        if !self.is_reactor_thread() {
-            return Err(SpawnLocalError::NotReactorThread);
-        }
-        let shutdown = self.shutdown_token()?;
-        let shared = Connector::new_shared(Address::Unix(Some(path.clone())), ConnectorState::Connecting);
-        let connector = Connector::from_shared(Arc::clone(&shared));
-        self.spawn_tracked_local(connect_loop(path, factory, options, shared, shutdown))?;
-        Ok(connector)
+        let destination = Address::Unix(Some(path.clone()));
+        start_connector(self, destination, UnixDialer { path, options }, factory)
     }
 }
 
@@ -604,185 +572,60 @@ impl Drop for Cleanup {
     }
 }
 
-async fn accept_loop<F: Factory>(
-    reactor: ReactorHandle,
+/// A listening UNIX socket and what its port undoes when it closes.
+struct UnixPort {
     listener: UnixListener,
-    factory: Rc<RefCell<F>>,
-    port: Arc<PortShared>,
-    shutdown: CancellationToken,
-    cleanup: Cleanup,
-) {
-    let host = Address::Unix(Some(cleanup.path.clone()));
-    let mut exhausted = false;
-    loop {
-        if port.stop_requested() {
-            break;
-        }
-        let accepted = tokio::select! {
-            biased;
-            () = shutdown.cancelled() => break,
-            () = port.notify.notified() => continue,
-            accepted = listener.accept() => accepted,
-        };
-        let (stream, peer) = match accepted {
-            Ok(pair) => {
-                exhausted = false;
-                pair
-            }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::ConnectionAborted | io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
-                ) =>
-            {
-                continue;
-            }
-            Err(e) => {
-                if !exhausted {
-                    tracing::error!("could not accept new connection ({e}); retrying");
-                    exhausted = true;
-                }
-                tokio::select! {
-                    () = shutdown.cancelled() => break,
-                    () = tokio::time::sleep(ACCEPT_BACKOFF) => continue,
-                }
-            }
-        };
-        let peer = unix_address(&peer);
-        let built = call_factory("in build_protocol", || factory.borrow_mut().build_protocol(&peer));
-        let Some(Some(protocol)) = built else {
-            drop(stream);
-            continue;
-        };
-        let Ok(token) = reactor.shutdown_token() else {
-            break;
-        };
-        let transport = Transport::from_shared(TransportShared::new(peer.clone(), host.clone(), false));
-        let span = tracing::info_span!("connection", peer = %peer, local = %host);
-        let task = async move {
-            run_connection(stream, protocol, transport, token, span).await;
-        };
-        if reactor.spawn_tracked_local(task).is_err() {
-            break;
-        }
-    }
-    drop(listener);
-    drop(cleanup);
-    tracing::info!("(UNIX port {} closed)", host);
-    call_factory("in stop_factory", || do_stop(&mut *factory.borrow_mut()));
-    port.mark_closed();
+    /// Dropped after the listener: the socket file, then the lock.
+    _cleanup: Cleanup,
 }
 
-/// A stand-in for a refused client protocol: closed at once.
-struct Refused;
+impl Acceptor for UnixPort {
+    type Stream = UnixStream;
 
-impl Protocol for Refused {
-    fn connection_made(&mut self, transport: Transport) {
-        transport.lose_connection();
+    async fn accept(&self) -> io::Result<(UnixStream, Address, Option<Address>)> {
+        let (stream, peer) = self.listener.accept().await?;
+        Ok((stream, unix_address(&peer), None))
     }
 
-    fn data_received(&mut self, _data: &[u8]) {}
-}
-
-/// One attempt: the lock check, then the connect.
-async fn attempt(path: &Path, options: UnixConnectOptions) -> Result<UnixStream, Failure> {
-    if options.check_pid && !PidLock::is_locked(&lock_path(path)) {
-        return Err(Failure::new(BadFileError::new(path)));
+    fn is_connection_error(e: &io::Error) -> bool {
+        matches!(
+            e.kind(),
+            io::ErrorKind::ConnectionAborted | io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
+        )
     }
-    UnixStream::connect(path).await.map_err(connect_error)
+
+    fn close(self, host: &Address) {
+        drop(self);
+        tracing::info!("(UNIX port {} closed)", host);
+    }
 }
 
-/// One connector's attempts, and its connection while connected (as TCP's).
-async fn connect_loop<F: ClientFactory>(
+/// Where and how a UNIX connector connects.
+struct UnixDialer {
     path: PathBuf,
-    mut factory: F,
     options: UnixConnectOptions,
-    shared: Arc<ConnectorShared>,
-    shutdown: CancellationToken,
-) {
-    loop {
-        let handle = Connector::from_shared(Arc::clone(&shared));
-        call_factory("in start_factory", || do_start(&mut factory));
-        call_factory("in started_connecting", || factory.started_connecting(&handle));
-        let cancelled = || Failure::new(ConnectingCancelledError::new(shared.destination.clone()));
-        let outcome = if lock(&shared.state).state == ConnectorState::Connecting {
-            let attempt = tokio::time::timeout(options.timeout, attempt(&path, options));
-            let mut attempt = std::pin::pin!(attempt);
-            loop {
-                let notified = shared.notify.notified();
-                if lock(&shared.state).stop_requested {
-                    break Err(cancelled());
-                }
-                tokio::select! {
-                    biased;
-                    () = shutdown.cancelled() => break Err(cancelled()),
-                    () = notified => {}
-                    result = &mut attempt => break match result {
-                        Ok(result) => result,
-                        Err(_elapsed) => Err(Failure::new(TimeoutError)),
-                    },
-                }
-            }
-        } else {
-            Err(cancelled())
-        };
-        match outcome {
-            Err(reason) => {
-                lock(&shared.state).state = ConnectorState::Disconnected;
-                call_factory("in client_connection_failed", || {
-                    factory.client_connection_failed(&handle, reason);
-                });
-            }
-            Ok(stream) => {
-                let peer = Address::Unix(Some(path.clone()));
-                let local = stream
-                    .local_addr()
-                    .map_or(Address::Unix(None), |a| unix_address(&a));
-                let transport =
-                    Transport::from_shared(TransportShared::new(peer.clone(), local.clone(), false));
-                {
-                    let mut state = lock(&shared.state);
-                    state.state = ConnectorState::Connected;
-                    state.transport = Some(transport.clone());
-                }
-                let span = tracing::info_span!("connection", peer = %peer, local = %local);
-                let built = call_factory("in build_protocol", || factory.build_protocol(&peer)).flatten();
-                let token = shutdown.child_token();
-                let reason = match built {
-                    Some(protocol) => run_connection(stream, protocol, transport, token, span).await,
-                    None => run_connection(stream, Refused, transport, token, span).await,
-                };
-                {
-                    let mut state = lock(&shared.state);
-                    state.state = ConnectorState::Disconnected;
-                    state.transport = None;
-                }
-                call_factory("in client_connection_lost", || {
-                    factory.client_connection_lost(&handle, reason);
-                });
-            }
+}
+
+impl Dialer for UnixDialer {
+    type Stream = UnixStream;
+
+    fn timeout(&self) -> Duration {
+        self.options.timeout
+    }
+
+    /// One attempt: the lock check, then the connect.
+    async fn attempt(&self) -> Result<UnixStream, Failure> {
+        if self.options.check_pid && !PidLock::is_locked(&lock_path(&self.path)) {
+            return Err(Failure::new(BadFileError::new(&self.path)));
         }
-        drop(handle);
-        if lock(&shared.state).state == ConnectorState::Disconnected {
-            call_factory("in stop_factory", || do_stop(&mut factory));
-        }
-        // Wait for a retry (`connect()`), or for the last handle to go.
-        loop {
-            let notified = shared.notify.notified();
-            if lock(&shared.state).state == ConnectorState::Connecting {
-                break;
-            }
-            if shared.handles() == 0 || shutdown.is_cancelled() {
-                return;
-            }
-            tokio::select! {
-                biased;
-                () = shutdown.cancelled() => return,
-                () = notified => {}
-            }
-        }
-        if shutdown.is_cancelled() {
-            return;
-        }
+        UnixStream::connect(&self.path).await.map_err(connect_error)
+    }
+
+    fn addresses(&self, stream: &UnixStream, _destination: &Address) -> (Address, Address) {
+        let peer = Address::Unix(Some(self.path.clone()));
+        let local = stream
+            .local_addr()
+            .map_or(Address::Unix(None), |a| unix_address(&a));
+        (peer, local)
     }
 }
