@@ -14,8 +14,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio_twisted::defer::{CancelledError, Deferred};
-use tokio_twisted::endpoints::{Tcp4ClientEndpoint, connect_protocol};
-use tokio_twisted::error::ConnectionLost;
+use tokio_twisted::endpoints::{StreamClientEndpoint, Tcp4ClientEndpoint, connect_protocol};
+use tokio_twisted::error::{ConnectingCancelledError, ConnectionLost};
 use tokio_twisted::failure::{Failure, PanicError};
 use tokio_twisted::protocol::{Connector, ListeningPort, Protocol, Transport, WhenLost, for_protocol};
 use tokio_twisted::reactor::{Reactor, ReactorNotRunning};
@@ -154,6 +154,24 @@ async fn call_in_reactor_cancels_the_deferred_it_waits_on_and_shutdown_releases_
     background.stop().unwrap();
     let released = pending.await.unwrap_err();
     assert!(released.check::<ReactorNotRunning>(), "{released:?}");
+    background.join().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_an_endpoint_connect_from_tokio_stops_the_attempt() {
+    let _limit = common::time_limit();
+    let mut background = Reactor::spawn_background().unwrap();
+    let reactor = background.handle();
+    // A name whose lookup never answers: the attempt waits until it is cancelled.
+    let endpoint =
+        Tcp4ClientEndpoint::new(&reactor, "never.invalid", 7).with_resolver(|_, _| Deferred::new().0);
+    let connecting = reactor.call_in_reactor(move |_| endpoint.connect(for_protocol(|| Quiet)));
+    // Calls run in order: once this one has, the connect above has started.
+    reactor.call_in_reactor(|_| Ok::<_, Failure>(())).await.unwrap();
+    connecting.cancel();
+    let reason = connecting.await.unwrap_err();
+    assert!(reason.check::<ConnectingCancelledError>(), "{reason:?}");
+    background.stop().unwrap();
     background.join().await.unwrap();
 }
 
