@@ -44,6 +44,10 @@ impl SocketStream for TcpStream {
         TcpStream::try_write_vectored(self, bufs)
     }
 
+    fn write_now(&self, buf: &[u8]) -> io::Result<usize> {
+        TcpStream::try_write(self, buf)
+    }
+
     fn shutdown_write(&self) -> io::Result<()> {
         SockRef::from(self).shutdown(std::net::Shutdown::Write)
     }

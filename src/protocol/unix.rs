@@ -50,6 +50,10 @@ impl SocketStream for UnixStream {
         UnixStream::try_write_vectored(self, bufs)
     }
 
+    fn write_now(&self, buf: &[u8]) -> io::Result<usize> {
+        UnixStream::try_write(self, buf)
+    }
+
     fn shutdown_write(&self) -> io::Result<()> {
         SockRef::from(self).shutdown(std::net::Shutdown::Write)
     }
