@@ -1,4 +1,4 @@
-// Tests: tests/service_net.rs
+// Tests: tests/service_net.rs, tests/conformance/test_application.rs (InternetTests)
 
 //! The reactor-method services of `twisted.application.internet`: `TcpServer`,
 //! `UnixServer` and `TcpClient`.
@@ -45,6 +45,11 @@ use super::thread_bound::ThreadBound;
 /// let port = server.listening_port().unwrap().port();
 /// let clash = TcpServer::new(&reactor.handle(), port, for_protocol(|| Quiet));
 /// assert!(clash.start_service().is_err());
+/// server.start_service().unwrap();
+/// assert!(server.running());
+/// // Stopping clears `running` at once; the Deferred fires when the port has closed.
+/// drop(server.stop_service());
+/// assert!(!server.running());
 /// ```
 #[doc(alias = "TCPServer")]
 #[doc(alias = "twisted.application.internet.TCPServer")]
@@ -226,8 +231,10 @@ macro_rules! server_service {
                 self.0.start_service()
             }
 
-            /// Closes the port; fires once it is closed.
+            /// Clears `running` at once (as Twisted's `TCPServer` does, unlike its
+            /// endpoint service) and closes the port; fires once it is closed.
             fn stop_service(&self) -> Deferred<()> {
+                self.0.state().set_running(false);
                 self.0.stop_service()
             }
         }
