@@ -10,8 +10,10 @@
 //! nothing else; it stops by itself after `MAX_SECS` seconds (or on Ctrl-C). Listening
 //! uses backlog 1024 like the reference servers. Loopback addresses only.
 //!
-//! How to measure (release build, pinned as the reference servers are; one run, next to
-//! the raw-Tokio servers, from the repository root):
+//! `benches/tcp_servers.sh` does all of the following in one command, for every workload
+//! and against Twisted's servers too (see `benches/README.md`). By hand (release build,
+//! pinned as the reference servers are; one run, next to the raw-Tokio servers, from the
+//! repository root):
 //!
 //! ```text
 //! cargo build --release --example bench_server

@@ -3,9 +3,14 @@
 //! The main loop: Twisted's `mainLoop`, `runUntilCurrent` and `doIteration` (see
 //! [`Reactor`](super::Reactor) for the steps of an iteration).
 
+use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
+
+use futures::task::AtomicWaker;
 
 use tokio::time::Sleep;
 
@@ -15,9 +20,46 @@ use super::events;
 use super::shared::{Shared, ThreadCall};
 use super::triggers::Event;
 
+/// The main loop as the future the reactor's `LocalSet` runs until: polled only after
+/// one of its own wake-ups. `LocalSet::run_until` polls its future on every wake-up of the
+/// runtime, which with many connections is every message; this keeps that to one atomic
+/// swap instead of a turn through the loop's waits.
+pub(crate) fn main_loop_future(shared: Arc<Shared>) -> impl Future<Output = ()> {
+    let woken = Arc::new(WokenFlag {
+        woken: AtomicBool::new(true),
+        outer: AtomicWaker::new(),
+    });
+    let waker = Waker::from(Arc::clone(&woken));
+    let mut inner = Box::pin(main_loop(shared));
+    std::future::poll_fn(move |cx| {
+        woken.outer.register(cx.waker());
+        if !woken.woken.swap(false, Ordering::AcqRel) {
+            return Poll::Pending;
+        }
+        inner.as_mut().poll(&mut Context::from_waker(&waker))
+    })
+}
+
+/// Set by the main loop's own wake-ups, which then wake the runtime.
+struct WokenFlag {
+    woken: AtomicBool,
+    outer: AtomicWaker,
+}
+
+impl Wake for WokenFlag {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.outer.wake();
+    }
+}
+
 /// Fires "startup", then runs iterations until the reactor crashes (which "during
 /// shutdown" does once the tracked tasks have finished).
-pub(crate) async fn main_loop(shared: Arc<Shared>) {
+async fn main_loop(shared: Arc<Shared>) {
     events::fire(&shared, Event::Startup);
     let mut sleep = None;
     let mut calls = Vec::new();

@@ -16,7 +16,7 @@ use crate::lock::lock;
 use super::background::BackgroundReactor;
 use super::errors::{ReactorNotRunning, RunError};
 use super::handle::ReactorHandle;
-use super::main_loop::main_loop;
+use super::main_loop::main_loop_future;
 use super::seat::TaskHandle;
 use super::shared::{self, RUNNING_HERE, Shared};
 
@@ -340,7 +340,7 @@ impl Reactor {
             .runtime
             .as_ref()
             .expect("invariant: the runtime lives until drop");
-        runtime.block_on(self.local.run_until(main_loop(Arc::clone(shared))));
+        runtime.block_on(self.local.run_until(main_loop_future(Arc::clone(shared))));
         if let Some(signals) = lock(&shared.signals).take() {
             signals.abort();
         }
