@@ -158,7 +158,12 @@ pub enum ProducerState {
 
 impl Outbox {
     pub(super) fn push_slice(&mut self, data: &[u8]) {
-        if data.len() <= COALESCE_LIMIT {
+        if self.tail.len() + data.len() <= COALESCE_LIMIT {
+            self.tail.extend_from_slice(data);
+        } else if data.len() <= COALESCE_LIMIT {
+            // The buffer of small writes never grows past the limit: growing it would copy
+            // what it holds again.
+            self.seal_tail();
             self.tail.extend_from_slice(data);
         } else {
             self.seal_tail();
