@@ -1,7 +1,7 @@
 //! Deferred micro-benchmarks, printing the result lines of the shared bench harness.
 //!
-//! Each workload mirrors a raw-Tokio baseline of `shared/bench/tokio_baselines` and its
-//! Twisted peer, and prints one line per measurement in the same format:
+//! Each workload mirrors a raw-Tokio baseline of `tokio_baselines/` in the shared reference
+//! benchmarks and its Twisted peer, and prints one line per measurement in the same format:
 //! `workload=<name> impl=<impl> ops=<n> secs=<t> ops_per_sec=<x> [key=value ...]`.
 //!
 //! - `deferred_chain`: `Deferred::new()`, 10 × `add_callback(x + k)`, fire with 0, read the

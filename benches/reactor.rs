@@ -1,9 +1,9 @@
 //! Reactor benchmarks, printing the result lines of the shared bench harness.
 //!
-//! Each workload mirrors a raw-Tokio baseline of `shared/bench/tokio_baselines` and its
-//! Twisted peer (`shared/bench/py/twisted_bench.py`), and prints one line per measurement
-//! in the same format and with the same keys:
-//! `workload=<name> impl=<impl> ops=<n> secs=<t> ops_per_sec=<x> [key=value ...]`.
+//! Each workload mirrors a raw-Tokio baseline of `tokio_baselines/` in the shared reference
+//! benchmarks and its Twisted peer (`py/twisted_bench.py` there), and prints one line per
+//! measurement in the same format and with the same keys: `workload=<name> impl=<impl> ops=<n>
+//! secs=<t> ops_per_sec=<x> [key=value ...]`.
 //!
 //! - `call_later`: 100,000 [`ReactorTime::call_later`] calls on a fresh [`Reactor`] (no
 //!   signal handlers), at uniform random delays in [0, 100 ms) drawn from the baseline's
@@ -40,14 +40,14 @@
 //!
 //! Compare only figures taken in the same session (the host's speed drifts by tens of
 //! percent), pinned to one CPU as `run_baselines.sh` does, and read them as per-rep
-//! ratios. From the crate root, with the harness in `../shared/bench`:
+//! ratios. From the crate root, with `BENCH_DIR` set to the shared reference benchmarks:
 //!
 //! ```sh
-//! (cd ../shared/bench && cargo build --release --workspace)
+//! (cd "$BENCH_DIR" && cargo build --release --workspace)
 //! cargo bench --no-run                              # builds benches/defer.rs and reactor.rs
 //! DEFER=$(ls -t target/release/deps/defer-* | grep -v '\.d$' | head -1)
 //! REACTOR=$(ls -t target/release/deps/reactor-* | grep -v '\.d$' | head -1)
-//! B=../shared/bench/target/release OUT=/tmp/bench-results.txt
+//! B=$BENCH_DIR/target/release OUT=/tmp/bench-results.txt
 //! export RUST_BACKTRACE=0     # set on some machines; it changed no figure beyond noise
 //! for rep in 1 2 3; do
 //!   taskset -c 1 $B/deferred_chain 2000000 1 >>$OUT
@@ -61,7 +61,7 @@
 //! done
 //! ```
 //!
-//! The crate's lines carry `impl=tokio-twisted…`; the targets (see `DESIGN.md`) are ratios
+//! The crate's lines carry `impl=tokio-twisted…`; the project's targets are ratios
 //! to the raw-Tokio line of the same rep: `deferred_chain` ÷ `rust-vec-box-fnonce` ≥ 0.5,
 //! `inline_callbacks` (`tokio-twisted-fired-new`: the `tokio-twisted` line awaits
 //! `succeed(i)`, which the compiler folds into a loop like the baseline's `ready`) ÷
@@ -69,7 +69,7 @@
 //! `tokio-join_all-oneshot-poll-each` ≥ 1.0, `call_later` wall ÷ `tokio-spawn-sleep` wall
 //! ≤ 1.0, `wordpress_tale all` wall ÷ `tokio-spawn-sleep-join_all` wall ≤ 1.5 and peak RSS
 //! ≤ 2.0. The Twisted peers run with
-//! `python ../shared/bench/py/twisted_bench.py call_later|wordpress_all|wordpress_coop`
+//! `python $BENCH_DIR/py/twisted_bench.py call_later|wordpress_all|wordpress_coop`
 //! (Twisted installed, e.g. the harness's `.venv` made by `run_baselines.sh`); their
 //! result lines go in the same file.
 
