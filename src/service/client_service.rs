@@ -10,10 +10,11 @@ use crate::defer::{CancelledError, Deferred, IntoOutcome, Resolver, fail, maybe_
 use crate::endpoints::StreamClientEndpoint;
 use crate::failure::Failure;
 use crate::lock::lock;
-use crate::protocol::{Address, Factory, Protocol, SharedFactory, Transport};
+use crate::protocol::{Factory, SharedFactory, Transport};
 use crate::time::{DelayedCall, ReactorTime};
 
 use super::backoff::{RetryPolicy, default_backoff_policy};
+use super::disconnect::DisconnectFactory;
 use super::service::{Service, ServiceState};
 use super::thread_bound::ThreadBound;
 
@@ -623,77 +624,6 @@ fn cancel_waiters(awaiting: Vec<(Resolver<Transport>, Option<u32>)>) {
 fn fire(stop_waiters: Vec<Resolver<()>>) {
     for r in stop_waiters {
         let _ = r.callback(());
-    }
-}
-
-/// Twisted's `_DisconnectFactory`: builds the application's protocols wrapped so that
-/// the service hears when the connection is lost.
-struct DisconnectFactory<F> {
-    inner: SharedFactory<F>,
-    lost: Rc<dyn Fn()>,
-}
-
-impl<F: Factory> Factory for DisconnectFactory<F> {
-    type Protocol = ReconnectingProtocol<F::Protocol>;
-
-    fn build_protocol(&mut self, addr: &Address) -> Option<Self::Protocol> {
-        let wrapped = self.inner.build_protocol(addr)?;
-        Some(ReconnectingProtocol {
-            wrapped,
-            lost: Rc::clone(&self.lost),
-        })
-    }
-
-    fn start_factory(&mut self) {
-        self.inner.start_factory();
-    }
-
-    fn stop_factory(&mut self) {
-        self.inner.stop_factory();
-    }
-}
-
-/// Twisted's `_ReconnectingProtocolProxy`: the application's protocol, and a
-/// notification after its `connection_lost`.
-struct ReconnectingProtocol<P> {
-    wrapped: P,
-    lost: Rc<dyn Fn()>,
-}
-
-impl<P: Protocol> Protocol for ReconnectingProtocol<P> {
-    fn make_connection(&mut self, transport: Transport) {
-        self.wrapped.make_connection(transport);
-    }
-
-    fn connection_made(&mut self, transport: Transport) {
-        self.wrapped.connection_made(transport);
-    }
-
-    fn data_received(&mut self, data: &[u8]) {
-        self.wrapped.data_received(data);
-    }
-
-    fn connection_lost(&mut self, reason: Failure) {
-        // Twisted notifies in a `finally`: a panicking protocol still reconnects.
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.wrapped.connection_lost(reason);
-        }));
-        (self.lost)();
-        if let Err(panic) = outcome {
-            std::panic::resume_unwind(panic);
-        }
-    }
-
-    fn half_closeable(&self) -> bool {
-        self.wrapped.half_closeable()
-    }
-
-    fn read_connection_lost(&mut self) {
-        self.wrapped.read_connection_lost();
-    }
-
-    fn write_connection_lost(&mut self) {
-        self.wrapped.write_connection_lost();
     }
 }
 

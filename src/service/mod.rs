@@ -44,6 +44,7 @@
 mod backoff;
 mod client_service;
 mod cooperator;
+mod disconnect;
 mod endpoint_service;
 mod multi;
 mod runner;
