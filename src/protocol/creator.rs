@@ -1,21 +1,23 @@
 // Tests: tests/tcp.rs, tests/conformance/test_protocol.rs
 
-//! `connect_protocol`: connect one protocol instance over TCP and get a Deferred (Twisted's
-//! `ClientCreator`).
+//! `connect_protocol` and `connect_protocol_unix`: connect one protocol instance over TCP
+//! or a UNIX socket and get a Deferred (Twisted's `ClientCreator`).
 
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use super::address::Address;
 use super::connector::Connector;
-use super::dynamic::ReactorTcp;
+use super::dynamic::{ReactorTcp, ReactorUnix};
 use super::factory::{ClientFactory, Factory};
 use super::protocol::Protocol;
 use super::tcp_options::TcpConnectOptions;
 use super::transport::Transport;
+use super::unix::UnixConnectOptions;
 use crate::defer::{Deferred, Resolver};
 use crate::failure::Failure;
 use crate::lock::lock;
-use crate::reactor::ReactorHandle;
+use crate::reactor::{ReactorHandle, SpawnLocalError};
 
 impl ReactorHandle {
     /// [`connect_protocol`] on this reactor.
@@ -101,6 +103,72 @@ where
     R: ReactorTcp + ?Sized,
     P: Protocol,
 {
+    one_shot(protocol, |factory| {
+        reactor.connect_tcp_with(host, port, factory, options)
+    })
+}
+
+/// [`connect_protocol`] over a UNIX socket: Twisted's `ClientCreator.connectUNIX`.
+///
+/// Connects `protocol` to the UNIX socket at `path` through `reactor` (the reactor's
+/// handle, or a [`MemoryReactor`](crate::testing::MemoryReactor) in tests) with
+/// `options` (timeout, lock-file check), and returns a Deferred that fires with the
+/// connection's [`Transport`] right after `connection_made` returned, or fails with why
+/// the connection could not be made. Cancelling it before it fires stops the attempt.
+///
+/// # Errors
+///
+/// The Deferred fails with the reason the connection could not be made (for example,
+/// nothing listens at `path`), with a
+/// [`CancelledError`](crate::defer::CancelledError) when cancelled, or with the
+/// [`SpawnLocalError`](crate::reactor::SpawnLocalError) off the reactor thread or after
+/// shutdown.
+///
+/// ```
+/// # let _limit = tokio_twisted::testing::time_limit(std::time::Duration::from_secs(20));
+/// use tokio_twisted::protocol::{connect_protocol_unix, for_protocol, Protocol, UnixConnectOptions};
+/// use tokio_twisted::reactor::Reactor;
+///
+/// struct Quiet;
+/// impl Protocol for Quiet { fn data_received(&mut self, _: &[u8]) {} }
+///
+/// let dir = std::env::temp_dir().join(format!("creator-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("s");
+/// let reactor = Reactor::builder().without_signal_handlers().build().unwrap();
+/// let handle = reactor.handle();
+/// let _port = handle.listen_unix(&path, for_protocol(|| Quiet)).unwrap();
+/// let d = connect_protocol_unix(&handle, &path, Quiet, UnixConnectOptions::new())
+///     .add_callback(move |transport| {
+///         handle.stop()?;
+///         Ok(transport.peer().to_string())
+///     });
+/// reactor.run().unwrap();
+/// assert!(tokio_twisted::testing::success_result_of(d).starts_with("unix:"));
+/// std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+#[doc(alias = "connectUNIX")]
+pub fn connect_protocol_unix<R, P>(
+    reactor: &R,
+    path: impl AsRef<Path>,
+    protocol: P,
+    options: UnixConnectOptions,
+) -> Deferred<Transport>
+where
+    R: ReactorUnix + ?Sized,
+    P: Protocol,
+{
+    one_shot(protocol, |factory| {
+        reactor.connect_unix_with(path.as_ref(), factory, options)
+    })
+}
+
+/// What both connect functions share: a cancellable Deferred, fired by a factory that
+/// hands out `protocol` once, and the connector `connect` starts with that factory.
+fn one_shot<P: Protocol>(
+    protocol: P,
+    connect: impl FnOnce(OneShot<P>) -> Result<Connector, SpawnLocalError>,
+) -> Deferred<Transport> {
     let slot: Arc<Mutex<Option<Connector>>> = Arc::new(Mutex::new(None));
     let cancel_slot = Arc::clone(&slot);
     let (d, resolver) = Deferred::with_canceller(move |_| {
@@ -112,7 +180,7 @@ where
         protocol: Some(protocol),
         resolver: resolver.clone(),
     };
-    match reactor.connect_tcp_with(host, port, factory, options) {
+    match connect(factory) {
         Ok(connector) => *lock(&slot) = Some(connector),
         Err(e) => {
             let _ = resolver.errback(e);

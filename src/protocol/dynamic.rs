@@ -1,8 +1,10 @@
 // Tests: tests/protocol.rs, tests/conformance/test_protocol.rs
 
-//! `ReactorTcp` (Twisted's `IReactorTCP`), so code can listen and connect through the
-//! real reactor or a fake one; and type-erased factories for code that stores factories
-//! of different types.
+//! `ReactorTcp` and `ReactorUnix` (Twisted's `IReactorTCP` and `IReactorUNIX`), so code can
+//! listen and connect through the real reactor or a fake one; and type-erased factories for
+//! code that stores factories of different types.
+
+use std::path::Path;
 
 use super::address::Address;
 use super::connector::Connector;
@@ -10,6 +12,7 @@ use super::factory::{ClientFactory, Factory};
 use super::port::ListeningPort;
 use super::protocol::Protocol;
 use super::tcp_options::{TcpConnectOptions, TcpListenOptions};
+use super::unix::{UnixConnectOptions, UnixListenOptions};
 use crate::error::ListenError;
 use crate::failure::Failure;
 use crate::reactor::{Reactor, ReactorHandle, SpawnLocalError};
@@ -102,6 +105,69 @@ impl ReactorTcp for Reactor {
         options: TcpConnectOptions,
     ) -> Result<Connector, SpawnLocalError> {
         Reactor::connect_tcp_with(self, host, port, factory, options)
+    }
+}
+
+/// Listening and connecting on UNIX sockets: Twisted's `IReactorUNIX`, implemented by
+/// [`ReactorHandle`] and the fake [`MemoryReactor`](crate::testing::MemoryReactor), so code
+/// that takes an `impl ReactorUnix` can be tested without sockets.
+///
+/// ```
+/// use std::path::Path;
+/// use tokio_twisted::protocol::{connect_protocol_unix, Protocol, UnixConnectOptions};
+/// use tokio_twisted::testing::MemoryReactor;
+///
+/// struct Quiet;
+/// impl Protocol for Quiet { fn data_received(&mut self, _: &[u8]) {} }
+///
+/// let fake = MemoryReactor::new();
+/// let _d = connect_protocol_unix(&fake, "/run/finger.sock", Quiet, UnixConnectOptions::new());
+/// assert_eq!(fake.unix_clients()[0].path, Path::new("/run/finger.sock"));
+/// ```
+#[doc(alias = "IReactorUNIX")]
+pub trait ReactorUnix {
+    /// Twisted's `listenUNIX(address, factory, backlog, mode, wantPID)`.
+    ///
+    /// # Errors
+    ///
+    /// As [`ReactorHandle::listen_unix_with`].
+    fn listen_unix_with<F: Factory>(
+        &self,
+        path: &Path,
+        factory: F,
+        options: UnixListenOptions,
+    ) -> Result<ListeningPort, ListenError>;
+
+    /// Twisted's `connectUNIX(address, factory, timeout, checkPID)`.
+    ///
+    /// # Errors
+    ///
+    /// As [`ReactorHandle::connect_unix_with`].
+    fn connect_unix_with<F: ClientFactory>(
+        &self,
+        path: &Path,
+        factory: F,
+        options: UnixConnectOptions,
+    ) -> Result<Connector, SpawnLocalError>;
+}
+
+impl ReactorUnix for ReactorHandle {
+    fn listen_unix_with<F: Factory>(
+        &self,
+        path: &Path,
+        factory: F,
+        options: UnixListenOptions,
+    ) -> Result<ListeningPort, ListenError> {
+        ReactorHandle::listen_unix_with(self, path, factory, options)
+    }
+
+    fn connect_unix_with<F: ClientFactory>(
+        &self,
+        path: &Path,
+        factory: F,
+        options: UnixConnectOptions,
+    ) -> Result<Connector, SpawnLocalError> {
+        ReactorHandle::connect_unix_with(self, path, factory, options)
     }
 }
 

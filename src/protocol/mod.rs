@@ -118,12 +118,12 @@ mod when_lost;
 
 pub use address::Address;
 pub use connector::{Connector, ConnectorState};
-pub use creator::connect_protocol;
+pub use creator::{connect_protocol, connect_protocol_unix};
 #[cfg(unix)]
 pub use descriptor::{
     AddDescriptorError, FileDescriptor, ReadDescriptor, SharedReader, SharedWriter, WriteDescriptor,
 };
-pub use dynamic::{DynClientFactory, DynFactory, ReactorTcp};
+pub use dynamic::{DynClientFactory, DynFactory, ReactorTcp, ReactorUnix};
 pub use factory::{ClientFactory, Factory, ProtocolFactory, SharedFactory, for_protocol};
 pub use outbox::ProducerState;
 pub use port::ListeningPort;

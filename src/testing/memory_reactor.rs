@@ -1,16 +1,17 @@
 // Tests: tests/protocol.rs, tests/conformance/test_protocol.rs
 
-//! `MemoryReactor`: a fake reactor that records `listen_tcp` and `connect_tcp` calls
-//! (Twisted's `twisted.internet.testing.MemoryReactor`).
+//! `MemoryReactor`: a fake reactor that records `listen_tcp`, `connect_tcp`, `listen_unix`
+//! and `connect_unix` calls (Twisted's `twisted.internet.testing.MemoryReactor`).
 
 use std::cell::{Ref, RefCell};
 use std::fmt;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 
 use crate::error::ListenError;
 use crate::protocol::{
     Address, ClientFactory, Connector, DynClientFactory, DynFactory, Factory, ListeningPort, ReactorTcp,
-    TcpConnectOptions, TcpListenOptions,
+    ReactorUnix, TcpConnectOptions, TcpListenOptions, UnixConnectOptions, UnixListenOptions,
 };
 use crate::reactor::SpawnLocalError;
 
@@ -42,6 +43,8 @@ use crate::reactor::SpawnLocalError;
 pub struct MemoryReactor {
     servers: RefCell<Vec<TcpServer>>,
     clients: RefCell<Vec<TcpClient>>,
+    unix_servers: RefCell<Vec<UnixServer>>,
+    unix_clients: RefCell<Vec<UnixClient>>,
 }
 
 /// A recorded `listen_tcp` call.
@@ -89,6 +92,57 @@ pub struct TcpClient {
     /// The factory, type-erased.
     pub factory: Box<dyn DynClientFactory>,
     /// The connector that was returned (connecting).
+    pub connector: Connector,
+}
+
+/// A recorded `listen_unix` call.
+///
+/// ```
+/// # use std::path::Path;
+/// # use tokio_twisted::protocol::{for_protocol, Protocol, ReactorUnix, UnixListenOptions};
+/// # use tokio_twisted::testing::MemoryReactor;
+/// # struct Quiet;
+/// # impl Protocol for Quiet { fn data_received(&mut self, _: &[u8]) {} }
+/// let reactor = MemoryReactor::new();
+/// let options = UnixListenOptions::new().backlog(5);
+/// reactor.listen_unix_with(Path::new("/run/s"), for_protocol(|| Quiet), options).unwrap();
+/// assert_eq!(reactor.unix_servers()[0].options.get_backlog(), 5);
+/// ```
+#[non_exhaustive]
+pub struct UnixServer {
+    /// The socket path asked for.
+    pub path: PathBuf,
+    /// Backlog, mode and lock file as given.
+    pub options: UnixListenOptions,
+    /// The factory, type-erased.
+    pub factory: Box<dyn DynFactory>,
+    /// The (detached) port returned to the caller.
+    pub listening: ListeningPort,
+}
+
+/// A recorded `connect_unix` call.
+///
+/// ```
+/// # use std::path::Path;
+/// # use std::time::Duration;
+/// # use tokio_twisted::protocol::{for_protocol, Protocol, ReactorUnix, UnixConnectOptions};
+/// # use tokio_twisted::testing::MemoryReactor;
+/// # struct Quiet;
+/// # impl Protocol for Quiet { fn data_received(&mut self, _: &[u8]) {} }
+/// let reactor = MemoryReactor::new();
+/// let options = UnixConnectOptions::new().timeout(Duration::from_secs(3));
+/// reactor.connect_unix_with(Path::new("/run/s"), for_protocol(|| Quiet), options).unwrap();
+/// assert_eq!(reactor.unix_clients()[0].options.get_timeout(), Duration::from_secs(3));
+/// ```
+#[non_exhaustive]
+pub struct UnixClient {
+    /// The socket path asked for.
+    pub path: PathBuf,
+    /// Timeout and lock-file check as given.
+    pub options: UnixConnectOptions,
+    /// The factory, type-erased.
+    pub factory: Box<dyn DynClientFactory>,
+    /// The (detached) connector returned to the caller, in the connecting state.
     pub connector: Connector,
 }
 
@@ -142,6 +196,46 @@ impl MemoryReactor {
     pub fn take_tcp_clients(&self) -> Vec<TcpClient> {
         std::mem::take(&mut self.clients.borrow_mut())
     }
+
+    /// The recorded `listen_unix` calls, oldest first (Twisted's `unixServers`).
+    ///
+    /// ```
+    /// # use tokio_twisted::testing::MemoryReactor;
+    /// assert!(MemoryReactor::new().unix_servers().is_empty());
+    /// ```
+    pub fn unix_servers(&self) -> Ref<'_, Vec<UnixServer>> {
+        self.unix_servers.borrow()
+    }
+
+    /// Takes the recorded `listen_unix` calls, leaving none.
+    ///
+    /// ```
+    /// # use tokio_twisted::testing::MemoryReactor;
+    /// assert!(MemoryReactor::new().take_unix_servers().is_empty());
+    /// ```
+    pub fn take_unix_servers(&self) -> Vec<UnixServer> {
+        std::mem::take(&mut self.unix_servers.borrow_mut())
+    }
+
+    /// The recorded `connect_unix` calls, oldest first (Twisted's `unixClients`).
+    ///
+    /// ```
+    /// # use tokio_twisted::testing::MemoryReactor;
+    /// assert!(MemoryReactor::new().unix_clients().is_empty());
+    /// ```
+    pub fn unix_clients(&self) -> Ref<'_, Vec<UnixClient>> {
+        self.unix_clients.borrow()
+    }
+
+    /// Takes the recorded `connect_unix` calls, leaving none.
+    ///
+    /// ```
+    /// # use tokio_twisted::testing::MemoryReactor;
+    /// assert!(MemoryReactor::new().take_unix_clients().is_empty());
+    /// ```
+    pub fn take_unix_clients(&self) -> Vec<UnixClient> {
+        std::mem::take(&mut self.unix_clients.borrow_mut())
+    }
 }
 
 impl ReactorTcp for MemoryReactor {
@@ -183,11 +277,49 @@ impl ReactorTcp for MemoryReactor {
     }
 }
 
+impl ReactorUnix for MemoryReactor {
+    fn listen_unix_with<F: Factory>(
+        &self,
+        path: &Path,
+        factory: F,
+        options: UnixListenOptions,
+    ) -> Result<ListeningPort, ListenError> {
+        let listening = ListeningPort::detached(Address::Unix(Some(path.to_path_buf())));
+        self.unix_servers.borrow_mut().push(UnixServer {
+            path: path.to_path_buf(),
+            options,
+            factory: Box::new(factory),
+            listening: listening.clone(),
+        });
+        Ok(listening)
+    }
+
+    fn connect_unix_with<F: ClientFactory>(
+        &self,
+        path: &Path,
+        factory: F,
+        options: UnixConnectOptions,
+    ) -> Result<Connector, SpawnLocalError> {
+        let connector = Connector::detached(Address::Unix(Some(path.to_path_buf())));
+        // Recorded as connecting, as the real reactor's connector starts.
+        let _ = connector.connect();
+        self.unix_clients.borrow_mut().push(UnixClient {
+            path: path.to_path_buf(),
+            options,
+            factory: Box::new(factory),
+            connector: connector.clone(),
+        });
+        Ok(connector)
+    }
+}
+
 impl fmt::Debug for MemoryReactor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MemoryReactor")
             .field("tcp_servers", &self.servers.borrow().len())
             .field("tcp_clients", &self.clients.borrow().len())
+            .field("unix_servers", &self.unix_servers.borrow().len())
+            .field("unix_clients", &self.unix_clients.borrow().len())
             .finish()
     }
 }
@@ -206,6 +338,24 @@ impl fmt::Debug for TcpClient {
         f.debug_struct("TcpClient")
             .field("host", &self.host)
             .field("port", &self.port)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for UnixServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixServer")
+            .field("path", &self.path)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for UnixClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixClient")
+            .field("path", &self.path)
             .field("options", &self.options)
             .finish_non_exhaustive()
     }

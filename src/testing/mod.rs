@@ -29,7 +29,7 @@ mod time_limit;
 
 pub use logged::LoggedErrors;
 pub use loopback::Loopback;
-pub use memory_reactor::{MemoryReactor, TcpClient, TcpServer};
+pub use memory_reactor::{MemoryReactor, TcpClient, TcpServer, UnixClient, UnixServer};
 pub use string_transport::StringTransport;
 pub use time_limit::{TimeLimit, time_limit};
 

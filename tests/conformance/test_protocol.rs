@@ -1,16 +1,12 @@
 //! Conformance with Twisted's `twisted/internet/test/test_protocol.py`: `ClientCreator`
-//! (here [`connect_protocol`]), `Protocol.makeConnection` and `Factory`.
+//! (here [`connect_protocol`] and [`connect_protocol_unix`]), `Protocol.makeConnection` and
+//! `Factory`.
 //!
-//! Not ported (17 of 25):
-//! - `ClientCreatorTests.test_connectUNIX`, `test_cancelConnectUNIX`,
-//!   `test_cancelConnectUNIXTimeout`, `test_cancelConnectUNIXFailedTimeout`: the
-//!   `ClientCreator` port ([`connect_protocol`]) connects over TCP only; one protocol
-//!   instance goes over a UNIX socket through `endpoints::connect_protocol` with a
-//!   `UnixClientEndpoint`, whose connecting and cancelling are ported in
-//!   `test_endpoints.rs` (`UNIXEndpointsTests`).
+//! Not ported (14 of 25):
 //! - `ClientCreatorTests.test_connectSSL`, `test_cancelConnectSSL`,
 //!   `test_cancelConnectSSLTimeout`, `test_cancelConnectSSLFailedTimeout`: TLS comes later.
-//! - `ClientCreatorTests.test_cancelConnectTCPFailedTimeout`: the Deferred fails as soon
+//! - `ClientCreatorTests.test_cancelConnectTCPFailedTimeout`,
+//!   `test_cancelConnectUNIXFailedTimeout`: the Deferred fails as soon
 //!   as the factory hears the failure; there is no `callLater(0)` window in which a cancel
 //!   could replace the failure (the connected counterpart is ported below with the same
 //!   difference).
@@ -33,7 +29,7 @@ use std::time::Duration;
 use tokio_twisted::defer::CancelledError;
 use tokio_twisted::protocol::{
     Address, ConnectorState, Factory, Protocol, SharedFactory, TcpConnectOptions, Transport,
-    connect_protocol, for_protocol,
+    UnixConnectOptions, connect_protocol, connect_protocol_unix, for_protocol,
 };
 use tokio_twisted::testing::{MemoryReactor, StringTransport, failure_result_of, success_result_of};
 
@@ -111,6 +107,59 @@ fn test_cancel_connect_tcp_timeout() {
     let (protocol, _) = some_protocol();
     let d = connect_protocol(&reactor, "example.com", 1234, protocol, TcpConnectOptions::new());
     let mut client = reactor.take_tcp_clients().pop().unwrap();
+    let mut built = client.factory.build_dyn_protocol(&Address::Unix(None)).unwrap();
+    let wire = StringTransport::new();
+    built.make_connection(wire.transport());
+    d.cancel();
+    assert!(!wire.disconnecting());
+    drop(success_result_of(d));
+}
+
+/// twisted: ClientCreatorTests.test_connectUNIX
+/// `connect_protocol_unix` passes the path, timeout and lock-file check to the reactor's
+/// `connect_unix`, with a factory that builds the given protocol.
+#[test]
+fn test_connect_unix() {
+    let reactor = MemoryReactor::new();
+    let (protocol, made) = some_protocol();
+    let options = UnixConnectOptions::new()
+        .timeout(Duration::from_secs(123))
+        .check_pid(true);
+    let d = connect_protocol_unix(&reactor, "/foo/bar", protocol, options);
+    let mut client = reactor.take_unix_clients().pop().unwrap();
+    assert_eq!(client.path, std::path::Path::new("/foo/bar"));
+    assert_eq!(client.options.get_timeout(), Duration::from_secs(123));
+    assert!(client.options.get_check_pid());
+    let mut built = client.factory.build_dyn_protocol(&Address::Unix(None)).unwrap();
+    built.make_connection(StringTransport::new().transport());
+    assert_eq!(made.borrow().len(), 1);
+    drop(success_result_of(d));
+}
+
+/// twisted: ClientCreatorTests.test_cancelConnectUNIX
+/// Cancelling the Deferred of a UNIX connection attempt disconnects the connector and
+/// fails the Deferred with `CancelledError`.
+#[test]
+fn test_cancel_connect_unix() {
+    let reactor = MemoryReactor::new();
+    let (protocol, _) = some_protocol();
+    let d = connect_protocol_unix(&reactor, "/foo/bar", protocol, UnixConnectOptions::new());
+    let client = reactor.take_unix_clients().pop().unwrap();
+    assert_eq!(client.connector.state(), ConnectorState::Connecting);
+    d.cancel();
+    assert_eq!(client.connector.state(), ConnectorState::Disconnected);
+    assert!(failure_result_of(d).check::<CancelledError>());
+}
+
+/// twisted: ClientCreatorTests.test_cancelConnectUNIXTimeout
+/// Once the UNIX connection is made the Deferred has fired with the transport, so a late
+/// cancel changes nothing (the same difference as the TCP case: no `callLater(0)` window).
+#[test]
+fn test_cancel_connect_unix_timeout() {
+    let reactor = MemoryReactor::new();
+    let (protocol, _) = some_protocol();
+    let d = connect_protocol_unix(&reactor, "/foo/bar", protocol, UnixConnectOptions::new());
+    let mut client = reactor.take_unix_clients().pop().unwrap();
     let mut built = client.factory.build_dyn_protocol(&Address::Unix(None)).unwrap();
     let wire = StringTransport::new();
     built.make_connection(wire.transport());
