@@ -109,7 +109,7 @@ impl ReactorTcp for Reactor {
 }
 
 /// Listening and connecting on UNIX sockets: Twisted's `IReactorUNIX`, implemented by
-/// [`ReactorHandle`] and the fake [`MemoryReactor`](crate::testing::MemoryReactor), so code
+/// [`ReactorHandle`], [`Reactor`] and the fake [`MemoryReactor`](crate::testing::MemoryReactor), so code
 /// that takes an `impl ReactorUnix` can be tested without sockets.
 ///
 /// ```
@@ -168,6 +168,26 @@ impl ReactorUnix for ReactorHandle {
         options: UnixConnectOptions,
     ) -> Result<Connector, SpawnLocalError> {
         ReactorHandle::connect_unix_with(self, path, factory, options)
+    }
+}
+
+impl ReactorUnix for Reactor {
+    fn listen_unix_with<F: Factory>(
+        &self,
+        path: &Path,
+        factory: F,
+        options: UnixListenOptions,
+    ) -> Result<ListeningPort, ListenError> {
+        Reactor::listen_unix_with(self, path, factory, options)
+    }
+
+    fn connect_unix_with<F: ClientFactory>(
+        &self,
+        path: &Path,
+        factory: F,
+        options: UnixConnectOptions,
+    ) -> Result<Connector, SpawnLocalError> {
+        Reactor::connect_unix_with(self, path, factory, options)
     }
 }
 

@@ -114,6 +114,7 @@ mod tcp_options;
 mod transport;
 #[cfg(unix)]
 mod unix;
+mod unix_forward;
 mod when_lost;
 
 pub use address::Address;
