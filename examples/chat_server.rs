@@ -19,6 +19,9 @@ use tokio_twisted::failure::Failure;
 use tokio_twisted::protocol::{Address, Factory, Producer, ProducerKind, Transport};
 use tokio_twisted::reactor::Reactor;
 
+#[path = "support/port_flag.rs"]
+mod port_flag;
+
 /// Everyone connected, and who is too slow right now.
 #[derive(Default)]
 pub(crate) struct RoomState {
@@ -176,22 +179,7 @@ impl Factory for ChatFactory {
 
 /// The port to listen on: `--port N`, 8123 by default.
 pub(crate) fn port_from_args(args: impl IntoIterator<Item = String>) -> Result<u16, String> {
-    let mut args = args.into_iter();
-    let mut port = 8123;
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--port" | "-p" => {
-                let value = args.next().ok_or("--port needs a value")?;
-                port = value.parse().map_err(|e| format!("bad port {value:?}: {e}"))?;
-            }
-            other => {
-                return Err(format!(
-                    "unknown argument {other:?} (usage: chat_server [--port N])"
-                ));
-            }
-        }
-    }
-    Ok(port)
+    port_flag::port_flag(args, 8123, "chat_server")
 }
 
 #[allow(dead_code, reason = "tests include this file for its factory")]

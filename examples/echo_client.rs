@@ -22,6 +22,9 @@ use tokio_twisted::failure::Failure;
 use tokio_twisted::protocol::{Address, ClientFactory, Connector, Factory, Protocol, Transport};
 use tokio_twisted::reactor::{Reactor, ReactorHandle};
 
+#[path = "support/port_flag.rs"]
+mod port_flag;
+
 /// Where the client's lines go: standard output in the program, a log in its tests.
 pub(crate) type Say = Rc<dyn Fn(&str)>;
 
@@ -88,22 +91,7 @@ impl ClientFactory for EchoClientFactory {
 
 /// The port to connect to: `--port N`, 8000 by default (the port of the original program).
 pub(crate) fn port_from_args(args: impl IntoIterator<Item = String>) -> Result<u16, String> {
-    let mut args = args.into_iter();
-    let mut port = 8000;
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--port" | "-p" => {
-                let value = args.next().ok_or("--port needs a value")?;
-                port = value.parse().map_err(|e| format!("bad port {value:?}: {e}"))?;
-            }
-            other => {
-                return Err(format!(
-                    "unknown argument {other:?} (usage: echo_client [--port N])"
-                ));
-            }
-        }
-    }
-    Ok(port)
+    port_flag::port_flag(args, 8000, "echo_client")
 }
 
 #[allow(dead_code, reason = "tests include this file for its protocol and factory")]

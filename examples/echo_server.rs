@@ -11,6 +11,9 @@ use std::process::ExitCode;
 use tokio_twisted::protocol::{Address, Factory, Protocol, Transport};
 use tokio_twisted::reactor::Reactor;
 
+#[path = "support/port_flag.rs"]
+mod port_flag;
+
 /// Writes back whatever it receives (Twisted's `Echo`).
 #[derive(Debug, Default)]
 pub(crate) struct Echo {
@@ -43,22 +46,7 @@ impl Factory for EchoFactory {
 
 /// The port to listen on: `--port N`, 8000 by default (the port of the original program).
 pub(crate) fn port_from_args(args: impl IntoIterator<Item = String>) -> Result<u16, String> {
-    let mut args = args.into_iter();
-    let mut port = 8000;
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--port" | "-p" => {
-                let value = args.next().ok_or("--port needs a value")?;
-                port = value.parse().map_err(|e| format!("bad port {value:?}: {e}"))?;
-            }
-            other => {
-                return Err(format!(
-                    "unknown argument {other:?} (usage: echo_server [--port N])"
-                ));
-            }
-        }
-    }
-    Ok(port)
+    port_flag::port_flag(args, 8000, "echo_server")
 }
 
 #[allow(

@@ -3,6 +3,13 @@
 //! a plain blocking socket; the chat server with a client that does not read; one reactor
 //! per core on one port.
 
+// Each example is a program of its own and loads the shared `--port` parser itself; here
+// three of them sit in one crate, so that file is compiled once per example.
+#![allow(
+    clippy::duplicate_mod,
+    reason = "each included example brings its own copy of examples/support"
+)]
+
 mod common;
 
 #[path = "../examples/chat_server.rs"]
